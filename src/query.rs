@@ -1,0 +1,222 @@
+//! Pure-Rust port of the CPython 3.11.7 `urllib.parse` query helpers Starlette's `QueryParams`
+//! uses: `parse_qsl(..., keep_blank_values=True)`, `unquote`, `quote_plus` and `urlencode`.
+//!
+//! Percent-decoding works on bytes and decodes UTF-8 once per component. That equals Python's
+//! per-ASCII-run decoding: a literal non-ASCII char is complete UTF-8 starting with a lead byte,
+//! so it ends a dangling escaped sequence exactly like the end of a run, and
+//! `String::from_utf8_lossy` substitutes maximal subparts with one U+FFFD each, as Python's
+//! `errors="replace"` does.
+
+/// `parse_qsl(qs.decode("latin-1"), keep_blank_values=True)`, without building the decoded str.
+pub fn parse_qsl_latin1(qs: &[u8]) -> Vec<(String, String)> {
+    parse_qsl_bytes(qs, true)
+}
+
+/// `parse_qsl(qs, keep_blank_values=True)`.
+pub fn parse_qsl_str(qs: &str) -> Vec<(String, String)> {
+    parse_qsl_bytes(qs.as_bytes(), false)
+}
+
+/// Shared splitter: `&` and `=` are ASCII, so splitting bytes matches splitting the str.
+fn parse_qsl_bytes(qs: &[u8], latin1: bool) -> Vec<(String, String)> {
+    qs.split(|&b| b == b'&')
+        .filter(|field| !field.is_empty())
+        .map(|field| {
+            let mut halves = field.splitn(2, |&b| b == b'=');
+            let name = halves.next().unwrap_or_default();
+            let value = halves.next().unwrap_or_default();
+            (
+                unquote_component(name, true, latin1),
+                unquote_component(value, true, latin1),
+            )
+        })
+        .collect()
+}
+
+/// `urllib.parse.unquote(s)` (encoding="utf-8", errors="replace").
+pub fn unquote(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
+    unquote_component(s.as_bytes(), false, false)
+}
+
+/// Decodes one component in a single pass into one buffer.
+///
+/// `plus`: `+` means space (`unquote_plus`). `latin1`: every byte is the char with that code
+/// point (input was `bytes.decode("latin-1")`); otherwise `src` is valid UTF-8.
+fn unquote_component(src: &[u8], plus: bool, latin1: bool) -> String {
+    let special = |b: u8| b == b'%' || (plus && b == b'+') || (latin1 && b >= 0x80);
+    if !src.iter().any(|&b| special(b)) {
+        // ASCII for latin-1 input (no byte >= 0x80), otherwise a slice of a &str.
+        return String::from_utf8_lossy(src).into_owned();
+    }
+    let extra = if latin1 {
+        src.iter().filter(|&&b| b >= 0x80).count()
+    } else {
+        0
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(src.len() + extra);
+    let mut rest = src;
+    loop {
+        let run_len = rest.iter().position(|&b| special(b)).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at_checked(run_len).unwrap_or((rest, &[]));
+        out.extend_from_slice(run);
+        rest = match tail {
+            [b'%', hi, lo, more @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                out.push(hex_value(*hi) << 4 | hex_value(*lo));
+                more
+            }
+            [b'+', more @ ..] if plus => {
+                out.push(b' ');
+                more
+            }
+            [b, more @ ..] if latin1 && *b >= 0x80 => {
+                // U+0080..=U+00FF as UTF-8.
+                out.push(0xC0 | (b >> 6));
+                out.push(0x80 | (b & 0x3F));
+                more
+            }
+            [b, more @ ..] => {
+                // A '%' not followed by two hex digits stays literal.
+                out.push(*b);
+                more
+            }
+            [] => break,
+        };
+    }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// Value of an ASCII hex digit (callers check `is_ascii_hexdigit` first).
+fn hex_value(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// `urllib.parse.quote_plus(s)` (safe="", UTF-8): unreserved bytes kept, space to `+`,
+/// everything else `%XX` with upper-case hex.
+pub fn quote_plus(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    quote_plus_into(s, &mut out);
+    out
+}
+
+fn quote_plus_into(s: &str, out: &mut String) {
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~') {
+            out.push(char::from(b));
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(hex_digit_upper(b >> 4));
+            out.push(hex_digit_upper(b & 0x0F));
+        }
+    }
+}
+
+fn hex_digit_upper(nibble: u8) -> char {
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'A' + nibble - 10
+    })
+}
+
+/// `urllib.parse.urlencode(pairs)` for a list of (str, str) pairs.
+pub fn urlencode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        quote_plus_into(key.as_ref(), &mut out);
+        out.push('=');
+        quote_plus_into(value.as_ref(), &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn parse_qsl_keeps_blanks_and_skips_empty_fields() {
+        assert_eq!(
+            parse_qsl_str("a=1&&b&=c&d=e=f&"),
+            pairs(&[("a", "1"), ("b", ""), ("", "c"), ("d", "e=f")])
+        );
+        assert_eq!(parse_qsl_str(""), pairs(&[]));
+        assert_eq!(parse_qsl_str("a;b=c"), pairs(&[("a;b", "c")]));
+    }
+
+    #[test]
+    fn plus_is_replaced_before_unquoting() {
+        assert_eq!(parse_qsl_str("a+b=%2B+"), pairs(&[("a b", "+ ")]));
+        assert_eq!(unquote("a+b"), "a+b");
+    }
+
+    #[test]
+    fn invalid_escapes_stay_literal() {
+        assert_eq!(unquote("%"), "%");
+        assert_eq!(unquote("%4"), "%4");
+        assert_eq!(unquote("%%41"), "%A");
+        assert_eq!(unquote("%zz%4g"), "%zz%4g");
+        assert_eq!(unquote("%\u{e9}"), "%\u{e9}");
+    }
+
+    #[test]
+    fn utf8_replacement_counts_match_python() {
+        assert_eq!(unquote("%C3%A9"), "\u{e9}");
+        assert_eq!(unquote("%C3"), "\u{fffd}");
+        assert_eq!(unquote("%E2%82"), "\u{fffd}");
+        assert_eq!(unquote("%ED%A0%80"), "\u{fffd}\u{fffd}\u{fffd}");
+        assert_eq!(unquote("%C0%80"), "\u{fffd}\u{fffd}");
+        assert_eq!(unquote("%F4%90%80%80"), "\u{fffd}".repeat(4));
+        // A literal non-ASCII char splits escaped sequences (Python decodes ASCII runs).
+        assert_eq!(unquote("%C3\u{e9}%A9"), "\u{fffd}\u{e9}\u{fffd}");
+        assert_eq!(unquote("%F0%9F\u{e9}"), "\u{fffd}\u{e9}");
+    }
+
+    #[test]
+    fn latin1_bytes_are_code_points() {
+        assert_eq!(
+            parse_qsl_latin1(b"\xe9=\xff&%C3\xa9=%C3%A9"),
+            pairs(&[("\u{e9}", "\u{ff}"), ("\u{fffd}\u{a9}", "\u{e9}")])
+        );
+        assert_eq!(parse_qsl_latin1(b"a=b"), pairs(&[("a", "b")]));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_plus(""), "");
+        assert_eq!(quote_plus("a b+c~._-/"), "a+b%2Bc~._-%2F");
+        assert_eq!(quote_plus("\u{e9}"), "%C3%A9");
+        assert_eq!(
+            urlencode(&[("a b", "&="), ("k", "")]),
+            "a+b=%26%3D&k=".to_owned()
+        );
+        assert_eq!(urlencode::<&str, &str>(&[]), "");
+    }
+}
