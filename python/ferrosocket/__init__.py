@@ -1,0 +1,29 @@
+"""ferrosocket: Starlette's WebSocket class on a Rust core.
+
+``from ferrosocket import WebSocket`` and use it exactly like ``starlette.websockets.WebSocket``.
+"""
+
+from ferrosocket._core import __version__
+from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
+from ferrosocket.websockets import (
+    WebSocket,
+    WebSocketClose,
+    WebSocketDisconnect,
+    WebSocketDisconnected,
+    WebSocketState,
+)
+
+__all__ = [
+    "URL",
+    "Address",
+    "Headers",
+    "MutableHeaders",
+    "QueryParams",
+    "State",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketDisconnected",
+    "WebSocketState",
+    "__version__",
+]

@@ -1,0 +1,329 @@
+"""The data structures of a connection: URL, headers, query parameters, state.
+
+``Headers`` and ``QueryParams`` are Rust classes (``ferrosocket._core``). ``URL`` is a ``str``
+subclass whose components are parsed in Rust. ``MutableHeaders`` and ``State`` are small Python
+classes with Starlette's API.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping, Sequence
+from operator import attrgetter
+from typing import Any, SupportsIndex, overload
+from urllib.parse import SplitResult, parse_qsl, urlencode
+
+from ferrosocket._core import Address, Headers, QueryParams, UrlParts, url_from_scope_string
+
+__all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
+
+Mapping.register(Headers)
+Mapping.register(QueryParams)
+
+
+class URL(str):
+    """A URL: the string itself, plus its parsed components (``url.path``, ``url.port``, ...).
+
+    Equal to Starlette's ``str(URL(...))`` for the same input. Unlike Starlette's ``URL`` it is
+    a ``str`` (so it hashes, compares and formats as one).
+    """
+
+    __slots__ = ("_parts",)
+    _parts: UrlParts
+
+    def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL:
+        if scope is not None:
+            assert not url, 'Cannot set both "url" and "scope".'
+            assert not components, 'Cannot set both "scope" and "**components".'
+            url = url_from_scope_string(scope)
+        elif components:
+            assert not url, 'Cannot set both "url" and "**components".'
+            url = URL("").replace(**components).components.geturl()
+        self = str.__new__(cls, url)
+        self._parts = UrlParts(url)
+        return self
+
+    def __reduce__(self) -> tuple[type[URL], tuple[str]]:
+        return (self.__class__, (str(self),))
+
+    scheme: str = property(attrgetter("_parts.scheme"))  # type: ignore[assignment]
+    netloc: str = property(attrgetter("_parts.netloc"))  # type: ignore[assignment]
+    path: str = property(attrgetter("_parts.path"))  # type: ignore[assignment]
+    query: str = property(attrgetter("_parts.query"))  # type: ignore[assignment]
+    fragment: str = property(attrgetter("_parts.fragment"))  # type: ignore[assignment]
+    username: str | None = property(attrgetter("_parts.username"))  # type: ignore[assignment]
+    password: str | None = property(attrgetter("_parts.password"))  # type: ignore[assignment]
+    hostname: str | None = property(attrgetter("_parts.hostname"))  # type: ignore[assignment]
+    port: int | None = property(attrgetter("_parts.port"))  # type: ignore[assignment]
+
+    @property
+    def components(self) -> SplitResult:
+        parts = self._parts
+        return SplitResult(parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment)
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    @overload
+    def replace(self, old: str, new: str, count: SupportsIndex = -1, /) -> str: ...
+    @overload
+    def replace(self, **kwargs: Any) -> URL: ...
+    def replace(self, *args: Any, **kwargs: Any) -> Any:
+        """``url.replace(path="/x")`` gives a new URL with those components replaced (Starlette's
+        API); ``url.replace("a", "b")`` is still ``str.replace`` and gives a plain ``str``."""
+        if args:
+            return str.replace(self, *args, **kwargs)
+        if "username" in kwargs or "password" in kwargs or "hostname" in kwargs or "port" in kwargs:
+            hostname = kwargs.pop("hostname", None)
+            port = kwargs.pop("port", self.port)
+            username = kwargs.pop("username", self.username)
+            password = kwargs.pop("password", self.password)
+
+            if hostname is None:
+                netloc = self.netloc
+                _, _, hostname = netloc.rpartition("@")
+
+                if hostname and hostname[-1] != "]":
+                    hostname = hostname.rsplit(":", 1)[0]
+            elif ":" in hostname and not hostname.startswith("["):
+                try:
+                    ipaddress.IPv6Address(hostname)
+                except ValueError:
+                    pass
+                else:
+                    hostname = f"[{hostname}]"
+
+            netloc = hostname
+            if port is not None:
+                netloc += f":{port}"
+            if username is not None:
+                userpass = username
+                if password is not None:
+                    userpass += f":{password}"
+                netloc = f"{userpass}@{netloc}"
+
+            kwargs["netloc"] = netloc
+
+        components = self.components._replace(**kwargs)
+        return self.__class__(components.geturl())
+
+    def include_query_params(self, **kwargs: Any) -> URL:
+        updates = {str(key): str(value) for key, value in kwargs.items()}
+        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in updates]
+        return self.replace(query=urlencode(pairs + list(updates.items())))
+
+    def replace_query_params(self, **kwargs: Any) -> URL:
+        query = urlencode([(str(key), str(value)) for key, value in kwargs.items()])
+        return self.replace(query=query)
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
+        if isinstance(keys, str):
+            keys = [keys]
+        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in keys]
+        return self.replace(query=urlencode(pairs))
+
+    def __repr__(self) -> str:
+        url = str(self)
+        if self.password:
+            url = str(self.replace(password="********"))
+        return f"{self.__class__.__name__}({url!r})"
+
+
+class MutableHeaders(Headers):
+    """A mutable copy of headers, with Starlette's ``MutableHeaders`` API (``raw`` is live)."""
+
+    __slots__ = ("_list",)
+    _list: list[tuple[bytes, bytes]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> MutableHeaders:
+        # The Rust table of the base class stays empty: this class keeps its pairs in `_list`.
+        return super().__new__(cls)  # type: ignore[return-value]
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        raw: list[tuple[bytes, bytes]] | None = None,
+        scope: Any = None,
+    ) -> None:
+        self._list = []
+        if headers is not None:
+            assert raw is None, 'Cannot set both "headers" and "raw".'
+            assert scope is None, 'Cannot set both "headers" and "scope".'
+            self._list = [
+                (key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()
+            ]
+        elif raw is not None:
+            assert scope is None, 'Cannot set both "raw" and "scope".'
+            self._list = raw
+        elif scope is not None:
+            self._list = scope["headers"] = list(scope["headers"])
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return self._list
+
+    def keys(self) -> list[str]:
+        return [key.decode("latin-1") for key, value in self._list]
+
+    def values(self) -> list[str]:
+        return [value.decode("latin-1") for key, value in self._list]
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def getlist(self, key: str) -> list[str]:
+        get_header_key = key.lower().encode("latin-1")
+        return [
+            item_value.decode("latin-1") for item_key, item_value in self._list if item_key == get_header_key
+        ]
+
+    def mutablecopy(self) -> MutableHeaders:
+        return MutableHeaders(raw=self._list[:])
+
+    def __getitem__(self, key: str) -> str:
+        get_header_key = key.lower().encode("latin-1")
+        for header_key, header_value in self._list:
+            if header_key == get_header_key:
+                return header_value.decode("latin-1")
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        get_header_key = key.lower().encode("latin-1")
+        for header_key, _ in self._list:
+            if header_key == get_header_key:
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Headers):
+            return False
+        return sorted(self._list) == sorted(other.raw)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        class_name = self.__class__.__name__
+        as_dict = dict(self.items())
+        if len(as_dict) == len(self):
+            return f"{class_name}({as_dict!r})"
+        return f"{class_name}(raw={self.raw!r})"
+
+    def __setitem__(self, key: str, value: str) -> None:
+        """Set the header `key` to `value`, removing any duplicate entries. Retains insertion order."""
+        set_key = key.lower().encode("latin-1")
+        set_value = value.encode("latin-1")
+
+        found_indexes: list[int] = []
+        for idx, (item_key, _) in enumerate(self._list):
+            if item_key == set_key:
+                found_indexes.append(idx)
+
+        for idx in reversed(found_indexes[1:]):
+            del self._list[idx]
+
+        if found_indexes:
+            idx = found_indexes[0]
+            self._list[idx] = (set_key, set_value)
+        else:
+            self._list.append((set_key, set_value))
+
+    def __delitem__(self, key: str) -> None:
+        """Remove the header `key`."""
+        del_key = key.lower().encode("latin-1")
+
+        pop_indexes: list[int] = []
+        for idx, (item_key, _) in enumerate(self._list):
+            if item_key == del_key:
+                pop_indexes.append(idx)
+
+        for idx in reversed(pop_indexes):
+            del self._list[idx]
+
+    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        self.update(other)
+        return self
+
+    def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
+        if not isinstance(other, Mapping):
+            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        new = self.mutablecopy()
+        new.update(other)
+        return new
+
+    def setdefault(self, key: str, value: str) -> str:
+        """If the header `key` does not exist, then set it to `value`. Returns the header value."""
+        set_key = key.lower().encode("latin-1")
+        set_value = value.encode("latin-1")
+
+        for item_key, item_value in self._list:
+            if item_key == set_key:
+                return item_value.decode("latin-1")
+        self._list.append((set_key, set_value))
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:
+        for key, val in other.items():
+            self[key] = val
+
+    def append(self, key: str, value: str) -> None:
+        """Append a header, preserving any duplicate entries."""
+        append_key = key.lower().encode("latin-1")
+        append_value = value.encode("latin-1")
+        self._list.append((append_key, append_value))
+
+    def add_vary_header(self, vary: str) -> None:
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])
+
+
+class State:
+    """Arbitrary state, stored in a dict (``websocket.state`` writes to ``scope["state"]``)."""
+
+    _state: dict[str, Any]
+
+    def __init__(self, state: dict[str, Any] | None = None):
+        if state is None:
+            state = {}
+        super().__setattr__("_state", state)
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        self._state[key] = value
+
+    def __getattr__(self, key: Any) -> Any:
+        try:
+            return self._state[key]
+        except KeyError:
+            message = "'{}' object has no attribute '{}'"
+            raise AttributeError(message.format(self.__class__.__name__, key))  # noqa: B904 (as Starlette)
+
+    def __delattr__(self, key: Any) -> None:
+        del self._state[key]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._state[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)

@@ -1,0 +1,246 @@
+"""``WebSocket``: Starlette's WebSocket connection class on a Rust core.
+
+The Rust base class (``ferrosocket._core.Connection``) holds the scope, the two connection
+states and the cached URL/headers/query parameters, and checks every state transition. This
+subclass provides the async methods: each one asks Rust whether the move is allowed (and moves
+the state), awaits the ASGI callable, and hands the result back to Rust to validate.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+from ferrosocket._cookies import cookie_parser
+from ferrosocket._core import Address, Connection, _register
+from ferrosocket._exceptions import WebSocketDisconnect, WebSocketDisconnected
+from ferrosocket._json import dumps_bytes, dumps_text, loads_bytes, loads_text
+from ferrosocket.datastructures import URL, State
+
+__all__ = [
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketDisconnected",
+    "WebSocketState",
+]
+
+Message = Mapping[str, Any]
+
+_BAD_MODE = 'The "mode" argument should be "text" or "binary".'
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+_register(URL, tuple(WebSocketState))
+
+StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
+
+
+class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
+    """A WebSocket connection: Starlette's API, ``WebSocket(scope, receive, send)``."""
+
+    __slots__ = ("_receive", "_send", "_base_url", "_cookies", "_state", "__dict__", "__weakref__")
+
+    def __init__(self, scope: Any, receive: Any = None, send: Any = None) -> None:
+        self._receive = receive
+        self._send = send
+
+    # Connections are equal only to themselves, as in Starlette (not Mapping's equality).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # --- Views of the scope not worth a Rust round trip (read rarely, once per connection). ---
+
+    @property
+    def base_url(self) -> URL:
+        try:
+            return self._base_url
+        except AttributeError:
+            pass
+        base_url_scope = dict(self.scope)
+        # url_for inside a Mount still builds on the top-level app's root path.
+        app_root_path: str = base_url_scope.get("app_root_path", base_url_scope.get("root_path", ""))  # type: ignore[assignment]
+        path = app_root_path
+        if not path.endswith("/"):
+            path += "/"
+        base_url_scope["path"] = path
+        base_url_scope["query_string"] = b""
+        base_url_scope["root_path"] = app_root_path
+        self._base_url: URL = URL(scope=base_url_scope)
+        return self._base_url
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        try:
+            return self._cookies
+        except AttributeError:
+            pass
+        cookies: dict[str, str] = {}
+        for header in self.headers.getlist("cookie"):
+            cookies.update(cookie_parser(header))
+        self._cookies: dict[str, str] = cookies
+        return cookies
+
+    @property
+    def client(self) -> Address | None:
+        host_port = self.scope.get("client")
+        if host_port is not None:
+            return Address(*host_port)
+        return None
+
+    @property
+    def session(self) -> dict[str, Any]:
+        assert "session" in self.scope, "SessionMiddleware must be installed to access request.session"
+        session = self.scope["session"]
+        # Kept for people who bring their own SessionMiddleware.
+        if hasattr(session, "mark_accessed"):
+            session.mark_accessed()
+        return session  # type: ignore[no-any-return]
+
+    @property
+    def auth(self) -> Any:
+        assert "auth" in self.scope, "AuthenticationMiddleware must be installed to access request.auth"
+        return self.scope["auth"]
+
+    @property
+    def user(self) -> Any:
+        assert "user" in self.scope, "AuthenticationMiddleware must be installed to access request.user"
+        return self.scope["user"]
+
+    @property
+    def state(self) -> StateT:
+        try:
+            return self._state  # type: ignore[return-value]
+        except AttributeError:
+            pass
+        self.scope.setdefault("state", {})
+        self._state: State = State(self.scope["state"])
+        return self._state  # type: ignore[return-value]
+
+    def url_for(self, name: str, /, **path_params: Any) -> Any:
+        url_path_provider = self.scope.get("router") or self.scope.get("app")
+        if url_path_provider is None:
+            raise RuntimeError(
+                "The `url_for` method can only be used inside a Starlette application or with a router."
+            )
+        url_path = url_path_provider.url_path_for(name, **path_params)
+        return url_path.make_absolute_url(base_url=self.base_url)
+
+    # --- Raw ASGI messages. ---
+
+    async def receive(self) -> Message:
+        """Receive an ASGI websocket message, ensuring valid state transitions."""
+        phase = self._receive_phase()
+        message = await self._receive()
+        self._after_receive(message, phase)
+        return message  # type: ignore[no-any-return]
+
+    async def send(self, message: Message) -> None:
+        """Send an ASGI websocket message, ensuring valid state transitions."""
+        if self._send_step(message):
+            try:
+                await self._send(message)
+            except OSError:
+                self._app_disconnected()
+                raise WebSocketDisconnect(code=1006)  # noqa: B904 (chained like Starlette)
+        else:
+            await self._send(message)
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Iterable[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        headers = headers or []
+        if self.client_state == WebSocketState.CONNECTING:
+            # Wait for the 'connect' message first.
+            await self.receive()
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+
+    # --- Typed payloads. ---
+
+    async def receive_text(self) -> str:
+        phase = self._receive_data_phase()
+        message = await self._receive()
+        return self._take_text(message, phase)  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        phase = self._receive_data_phase()
+        message = await self._receive()
+        return self._take_bytes(message, phase)  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        if mode not in {"text", "binary"}:
+            raise RuntimeError(_BAD_MODE)
+        phase = self._receive_data_phase()
+        message = await self._receive()
+        if mode == "text":
+            text = self._take_text(message, phase)
+            return loads_text(text) if type(text) is str else json.loads(text)
+        data = self._take_bytes(message, phase)
+        if type(data) is bytes or type(data) is bytearray:
+            return loads_bytes(data)
+        return json.loads(data.decode("utf-8"))
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    async def send_text(self, data: str) -> None:
+        await self.send({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode not in {"text", "binary"}:
+            raise RuntimeError(_BAD_MODE)
+        if mode == "text":
+            await self.send({"type": "websocket.send", "text": dumps_text(data)})
+        else:
+            await self.send({"type": "websocket.send", "bytes": dumps_bytes(data)})
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    async def send_denial_response(self, response: Any) -> None:
+        if "websocket.http.response" in self.scope.get("extensions", {}):
+            await response(self.scope, self.receive, self.send)
+        else:
+            raise RuntimeError("The server doesn't support the Websocket Denial Response extension.")
+
+
+class WebSocketClose:
+    """An ASGI app that closes the connection (e.g. to refuse it before accepting)."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "websocket.close", "code": self.code, "reason": self.reason})

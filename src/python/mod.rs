@@ -1,0 +1,31 @@
+//! The PyO3 bindings: the `ferrosocket._core` extension module. Thin wrappers over the pure
+//! core in the crate root; one class per file.
+
+mod connection;
+mod errors;
+mod headers;
+mod query_params;
+mod registry;
+mod url;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<headers::Headers>()?;
+    m.add_class::<query_params::QueryParams>()?;
+    m.add_class::<url::UrlParts>()?;
+    m.add_class::<connection::Connection>()?;
+    m.add_function(wrap_pyfunction!(url::url_from_scope_string, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
+    // `Address` is Starlette's NamedTuple; a PyO3 class cannot subclass tuple, so the module
+    // makes the same namedtuple here and the Rust side builds instances of it.
+    let namedtuple = py.import("collections")?.getattr("namedtuple")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("module", "ferrosocket._core")?;
+    let address = namedtuple.call(("Address", ("host", "port")), Some(&kwargs))?;
+    m.add("Address", address)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `QueryParams`: the immutable multidict of a query string, parsed in Rust.
+
+use pyo3::exceptions::PyAssertionError;
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::{intern, IntoPyObjectExt};
+
+use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
+
+/// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
+#[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
+pub struct QueryParams {
+    /// Every pair in order (`multi_items`).
+    pairs: Vec<(String, String)>,
+    /// `{key: last value}` in first-seen key order: Starlette's `_dict`, used for lookups.
+    dict: Py<PyDict>,
+}
+
+impl QueryParams {
+    pub fn from_pairs(py: Python<'_>, pairs: Vec<(String, String)>) -> PyResult<Self> {
+        let dict = PyDict::new(py);
+        for (key, value) in &pairs {
+            dict.set_item(key, value)?;
+        }
+        Ok(QueryParams {
+            pairs,
+            dict: dict.unbind(),
+        })
+    }
+
+    /// Parses raw `scope["query_string"]` bytes (latin-1, as Starlette does).
+    pub fn from_query_bytes(py: Python<'_>, query: &[u8]) -> PyResult<Self> {
+        Self::from_pairs(py, parse_qsl_latin1(query))
+    }
+}
+
+/// `(str(key), str(value))` for every pair an `ImmutableMultiDict(value)` would hold.
+fn collect_pairs(value: &Bound<'_, PyAny>, out: &mut Vec<(String, String)>) -> PyResult<()> {
+    let py = value.py();
+    if !value.is_truthy()? {
+        return Ok(());
+    }
+    let items = if value.hasattr(intern!(py, "multi_items"))? {
+        value.call_method0(intern!(py, "multi_items"))?
+    } else if value.hasattr(intern!(py, "items"))? {
+        value.call_method0(intern!(py, "items"))?
+    } else {
+        value.clone()
+    };
+    for item in items.try_iter()? {
+        let (key, val): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        out.push((key.str()?.to_string(), val.str()?.to_string()));
+    }
+    Ok(())
+}
+
+#[pymethods]
+impl QueryParams {
+    #[new]
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        if args.len() >= 2 {
+            return Err(PyAssertionError::new_err("Too many arguments."));
+        }
+        let mut pairs = Vec::new();
+        if let Ok(value) = args.get_item(0) {
+            if let Ok(text) = value.cast::<PyString>() {
+                pairs = parse_qsl_str(&text.to_cow()?);
+            } else if let Ok(bytes) = value.cast::<PyBytes>() {
+                pairs = parse_qsl_latin1(bytes.as_bytes());
+            } else {
+                collect_pairs(&value, &mut pairs)?;
+            }
+        }
+        if let Some(kwargs) = kwargs {
+            collect_pairs(kwargs.as_any(), &mut pairs)?;
+        }
+        Self::from_pairs(py, pairs)
+    }
+
+    fn getlist<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let values = if let Ok(key) = key.cast::<PyString>() {
+            let key = key.to_cow()?;
+            self.pairs
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| PyString::new(py, v))
+                .collect::<Vec<_>>()
+        } else {
+            // A non-str key can only match through its own `__eq__`, as in Starlette.
+            let mut matched = Vec::new();
+            for (k, v) in &self.pairs {
+                if PyString::new(py, k).as_any().eq(key)? {
+                    matched.push(PyString::new(py, v));
+                }
+            }
+            matched
+        };
+        PyList::new(py, values)
+    }
+
+    fn multi_items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict.bind(py).call_method0(intern!(py, "keys"))
+    }
+
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict.bind(py).call_method0(intern!(py, "values"))
+    }
+
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict.bind(py).call_method0(intern!(py, "items"))
+    }
+
+    #[pyo3(signature = (key, default = None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match self.dict.bind(py).get_item(key)? {
+            Some(value) => Ok(value),
+            None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
+        }
+    }
+
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.dict.bind(py).as_any().get_item(key)
+    }
+
+    fn __contains__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.dict.bind(py).contains(key)
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.keys(py)?.try_iter()?.into_any())
+    }
+
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.dict.bind(py).len()
+    }
+
+    fn __str__(&self) -> String {
+        urlencode(&self.pairs)
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let class_name = slf.get_type().name()?;
+        let text = PyString::new(slf.py(), &urlencode(&slf.get().pairs));
+        Ok(format!("{}({})", class_name, text.repr()?))
+    }
+
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        // Starlette: `isinstance(other, self.__class__)`, then the pairs stably sorted by key.
+        let equal = if other.is_instance(&slf.get_type())? {
+            match other.cast::<QueryParams>() {
+                Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
+                Err(_) => false,
+            }
+        } else {
+            false
+        };
+        match op {
+            CompareOp::Eq => equal.into_py_any(py),
+            CompareOp::Ne => (!equal).into_py_any(py),
+            _ => Ok(py.NotImplemented()),
+        }
+    }
+
+    #[classattr]
+    const __hash__: Option<Py<PyAny>> = None;
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.dict)
+    }
+}
+
+fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
+    let mut sorted: Vec<_> = pairs.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted
+}

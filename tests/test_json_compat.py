@@ -1,0 +1,463 @@
+"""Differential tests: ferrosocket._json against the stdlib json calls Starlette makes."""
+
+from __future__ import annotations
+
+import array
+import dataclasses
+import datetime
+import decimal
+import enum
+import json
+import math
+import uuid
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+try:
+    from ferrosocket import _json as fj
+except ImportError:  # package not built/installed: load the module straight from the source tree
+    import importlib.util
+    import pathlib
+
+    _path = pathlib.Path(__file__).resolve().parents[1] / "python" / "ferrosocket" / "_json.py"
+    _spec = importlib.util.spec_from_file_location("_ferrosocket_json_under_test", _path)
+    assert _spec is not None and _spec.loader is not None
+    fj = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(fj)
+
+MANY = settings(max_examples=1000, deadline=None)
+SOME = settings(max_examples=300, deadline=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison helpers
+
+
+def same(a: Any, b: Any) -> bool:
+    """Strict structural equality: same types, dict key order, -0.0 != 0.0, NaN == NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return len(a) == len(b) and all(
+            same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+        )
+    return bool(a == b)
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # noqa: BLE001 - any exception is part of the compared behaviour
+        return ("raise", type(exc), str(exc))
+
+
+def assert_same_outcome(got: tuple[Any, ...], want: tuple[Any, ...]) -> None:
+    if want[0] == "ok":
+        assert got[0] == "ok", f"raised {got[1:]}, expected {want[1]!r}"
+        assert same(got[1], want[1]), f"{got[1]!r} != {want[1]!r}"
+    else:
+        assert got == want
+
+
+def ref_dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def check_loads_text(text: str) -> None:
+    assert_same_outcome(outcome(lambda: fj.loads_text(text)), outcome(lambda: json.loads(text)))
+
+
+def check_loads_bytes(data: bytes | bytearray | memoryview) -> None:
+    want = outcome(lambda: json.loads(bytes(data).decode("utf-8")))
+    assert_same_outcome(outcome(lambda: fj.loads_bytes(data)), want)
+
+
+def check_dumps(obj: Any) -> None:
+    want = outcome(lambda: json.loads(ref_dumps(obj)))
+    got_text = outcome(lambda: fj.dumps_text(obj))
+    if got_text[0] == "ok":
+        assert type(got_text[1]) is str
+        got_text = outcome(lambda: json.loads(got_text[1]))
+    assert_same_outcome(got_text, want)
+
+    want_b = outcome(lambda: json.loads(ref_dumps(obj).encode("utf-8").decode("utf-8")))
+    got_b = outcome(lambda: fj.dumps_bytes(obj))
+    if got_b[0] == "ok":
+        assert type(got_b[1]) is bytes
+        got_b = outcome(lambda: json.loads(got_b[1].decode("utf-8")))
+    assert_same_outcome(got_b, want_b)
+
+
+def test_helpers_are_strict() -> None:
+    assert same([1, {"a": float("nan")}], [1, {"a": float("nan")}])
+    for a, b in [(1, 1.0), (True, 1), (0.0, -0.0), (float("nan"), None), ({"a": 1, "b": 2}, {"b": 2, "a": 1})]:
+        assert not same(a, b)
+        assert not same([a], [b])
+    with pytest.raises(AssertionError):
+        assert_same_outcome(("raise", ValueError, "x"), ("raise", ValueError, "y"))
+    with pytest.raises(AssertionError):
+        assert_same_outcome(("ok", 2**64), ("ok", float(2**64)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies
+
+SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+ANY_CHAR = st.one_of(st.characters(codec="utf-8"), SURROGATES)
+TEXT = st.text(ANY_CHAR, max_size=8)
+JSONISH_CHAR = st.one_of(
+    st.sampled_from(list('{}[]",:0123456789-+.eE \t\n\r\\/ubfnrtNaIyl\x00\x1f\x7f\x0c\ufeff\u2028\ud800\udc00')),
+    st.characters(codec="utf-8"),
+)
+EXTREME_INTS = [2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, -(2**64), 10**18, 10**19, -(10**19)]
+INTS = st.one_of(st.integers(), st.integers(-(2**70), 2**70), st.sampled_from(EXTREME_INTS))
+FLOATS = st.one_of(st.floats(), st.sampled_from([5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]))
+
+json_values = st.recursive(
+    st.none() | st.booleans() | INTS | FLOATS | TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@st.composite
+def rendered_json(draw: st.DrawFn) -> str:
+    """Valid JSON (for json.loads) with random layout: indent, separators, escapes, surrounding space."""
+    value = draw(json_values)
+    indent = draw(st.none() | st.integers(0, 2) | st.sampled_from(["\t", " \r\n"]))
+    item_sep = draw(st.sampled_from([",", ", ", " , ", ",\n", "\t,\r"]))
+    key_sep = draw(st.sampled_from([":", ": ", " :\t", "\n:\n"]))
+    text = json.dumps(value, indent=indent, separators=(item_sep, key_sep), ensure_ascii=draw(st.booleans()))
+    space = st.sampled_from(["", " ", "\n\t", "\r\n "])
+    return draw(space) + text + draw(space)
+
+
+@st.composite
+def duplicate_keys(draw: st.DrawFn) -> str:
+    pairs = draw(st.lists(st.tuples(st.sampled_from("abc"), json_values), max_size=6))
+    return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in pairs) + "}"
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
+    text = draw(base)
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["truncate", "insert", "delete", "replace"]))
+        i = draw(st.integers(0, len(text)))
+        if op == "truncate":
+            text = text[:i]
+        elif op == "insert":
+            text = text[:i] + draw(JSONISH_CHAR) + text[i:]
+        elif op == "delete":
+            text = text[:i] + text[i + 1 :]
+        else:
+            text = text[:i] + draw(JSONISH_CHAR) + text[i + 1 :]
+    return text
+
+
+NUMBER = st.from_regex(r"\A-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,22})?\Z")
+NEAR_NUMBER = st.from_regex(r"\A[-+]?[0-9]{0,25}\.?[0-9]{0,5}([eE][-+]?[0-9]{0,4})?\Z")
+NUMBER_CONTEXT = st.sampled_from(["{}", "[{}]", '{{"k":{}}}', '"{}"', "[1,{},2]", " {}\n"])
+
+valid_texts = st.one_of(rendered_json(), duplicate_keys())
+any_texts = st.one_of(
+    valid_texts,
+    mutated(valid_texts),
+    st.text(JSONISH_CHAR, max_size=30),
+    st.text(ANY_CHAR, max_size=30),
+    st.builds(str.format, NUMBER_CONTEXT, NUMBER | NEAR_NUMBER),
+)
+
+
+def to_buffer(kind: str, data: bytes) -> bytes | bytearray | memoryview:
+    return {"bytes": data, "bytearray": bytearray(data), "memoryview": memoryview(data)}[kind]
+
+
+BUFFER_KIND = st.sampled_from(["bytes", "bytearray", "memoryview"])
+any_bytes = st.one_of(
+    any_texts.map(lambda s: s.encode("utf-8", "surrogatepass")),  # surrogates -> invalid UTF-8
+    st.binary(max_size=40),
+    st.lists(st.sampled_from([b"\xff", b"\xc0\x80", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"\xe2\x82", b"["]))
+    .flatmap(lambda parts: valid_texts.map(lambda s: b"".join(parts) + s.encode("utf-8", "surrogatepass"))),
+)
+
+
+class MyStr(str):
+    pass
+
+
+class MyInt(int):
+    pass
+
+
+class MyFloat(float):
+    pass
+
+
+class MyDict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class MyList(list):  # type: ignore[type-arg]
+    pass
+
+
+class MyTuple(tuple):  # type: ignore[type-arg]
+    pass
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class Word(enum.StrEnum):
+    HI = "hi"
+
+
+class Plain(enum.Enum):
+    A = 1
+
+
+Point = namedtuple("Point", "x y")
+
+
+@dataclasses.dataclass
+class DC:
+    x: int = 1
+
+
+UNSUPPORTED = [
+    object(),
+    {1, 2},
+    frozenset(),
+    b"x",
+    bytearray(b"x"),
+    1 + 2j,
+    decimal.Decimal("1.5"),
+    datetime.datetime(2020, 1, 1),
+    datetime.date(2020, 1, 1),
+    datetime.time(1, 2),
+    datetime.timedelta(1),
+    uuid.UUID(int=5),
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    DC(),
+    {(1, 2): 1},
+    {b"k": 1},
+    range(3),
+]
+
+py_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    INTS,
+    FLOATS,
+    TEXT,
+    TEXT.map(MyStr),
+    INTS.map(MyInt),
+    FLOATS.map(MyFloat),
+    st.sampled_from([Color.RED, Word.HI]),
+)
+py_keys = st.one_of(TEXT, INTS, FLOATS, st.booleans(), st.none(), TEXT.map(MyStr), st.sampled_from([Color.RED]))
+
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    lists = st.lists(children, max_size=4)
+    dicts = st.dictionaries(py_keys, children, max_size=4)
+    return st.one_of(
+        lists,
+        dicts,
+        lists.map(tuple),
+        lists.map(MyList),
+        lists.map(MyTuple),
+        dicts.map(MyDict),
+        dicts.map(OrderedDict),
+        st.tuples(children, children).map(lambda t: Point(*t)),
+    )
+
+
+py_objects = st.recursive(py_leaves, _containers, max_leaves=20)
+plain_objects = st.recursive(  # only builtin types: what a real payload looks like
+    st.none() | st.booleans() | INTS | FLOATS | TEXT,
+    lambda c: st.lists(c, max_size=4) | st.lists(c, max_size=4).map(tuple) | st.dictionaries(TEXT, c, max_size=4),
+    max_leaves=20,
+)
+with_unsupported = st.recursive(
+    st.sampled_from(UNSUPPORTED) | st.none() | st.booleans() | st.floats() | TEXT, _containers, max_leaves=8
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# loads_text / loads_bytes
+
+
+@MANY
+@given(valid_texts)
+def test_loads_text_valid(text: str) -> None:
+    check_loads_text(text)
+
+
+@MANY
+@given(any_texts)
+@example("18446744073709551616")
+@example('{"a":[1,-9223372036854775809]}')
+@example("[1e400]")
+@example('"\\ud800"')
+def test_loads_text_any(text: str) -> None:
+    check_loads_text(text)
+
+
+@MANY
+@given(any_bytes, BUFFER_KIND)
+def test_loads_bytes_any(data: bytes, kind: str) -> None:
+    check_loads_bytes(to_buffer(kind, data))
+
+
+LOADS_EDGE_CASES = [
+    "-0", "-0.0", "0", "1E5", "1e-7", "0.1", "1e400", "-1e400", "1e-400", "5e-324", "2.4703282292062328e-324",
+    "1.7976931348623157e308", "1.7976931348623159e308", "1e00000000000000001", "1e0000000000000000001",
+    "18446744073709551615", "18446744073709551616", "9223372036854775807", "-9223372036854775808",
+    "-9223372036854775809", "9999999999999999999", "-9999999999999999999", "1234567890123456789.5",
+    "123456789012345678", "-123456789012345678", "[1,-99999999999999999999]", '{"k":100000000000000000000}',
+    '"12345678901234567890"', "1" * 4301, "1" * 4300, "0." + "1" * 30,
+    "NaN", "-NaN", "Infinity", "-Infinity", "[NaN,Infinity,-Infinity]", "nan", "inf",
+    '{"a":1,"b":2,"a":3}', '{"a":1,"a":{"b":1},"b":0}', " \t\n\r[1] \r\n", "\ufeff[1]", "\ufeff", "", " ", "\n",
+    '"\\ud800"', '"\\udc00\\ud800"', '"\\ud83d\\ude00"', '"\\ud83d"', '"\ud800"', '"\x00"', '"\x1f"', '"\x7f"',
+    '"\\u0000"', '"\\/"', '"\\x"', '"\\u00"', '"\\uZZZZ"', '"\u2028\u2029"', '"a', "[1,]", '{"a":1,}', "{,}", "[,1]",
+    "00", "01", "-", "1.", ".5", "+1", "1e", "1e+", "--1", "tru", "nul", "truex", "[1] x", "\x0c1", "1\x0c",
+    '{"":0}', "[]", "{}", "{1:2}", "{'a':1}", "[1 2]", "\x00", "\u00a01",
+    "[" * 254 + "]" * 254, "[" * 255 + "]" * 255, "[" * 300 + "]" * 300, "[" * 1025 + "]" * 1025,
+    "[" + ",".join(["[]"] * 300) + "]", '{"a":' * 300 + "1" + "}" * 300, "[" * 5000 + "]" * 5000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", LOADS_EDGE_CASES)
+def test_loads_edge_cases(text: str) -> None:
+    check_loads_text(text)
+    check_loads_bytes(text.encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbf[1]", b'"\xed\xa0\x80"', b'"\xc0\x80"', b"\xff", b'"\xf4\x90\x80\x80"', b'"\xe2\x82"',
+        b"[1,\xff]", b"18446744073709551616", memoryview(b"[1, 2]")[::2], memoryview(b"[[10,20]]")[1:-1],
+        memoryview(array.array("b", b"[1]")), memoryview(array.array("i", [0x31])), memoryview(b"{}"),
+        bytearray(b"[18446744073709551616]"), memoryview(b"[-18446744073709551616, 1]"),
+    ],
+)  # fmt: skip
+def test_loads_bytes_edge_cases(data: bytes | bytearray | memoryview) -> None:
+    check_loads_bytes(data)
+
+
+def test_loads_deep_nesting_raises_recursion_error() -> None:
+    # json.loads raises RecursionError at ~1000 levels, orjson accepts up to 1024: we must raise.
+    text = "[" * 1010 + "]" * 1010
+    with pytest.raises(RecursionError):
+        json.loads(text)
+    with pytest.raises(RecursionError):
+        fj.loads_text(text)
+    with pytest.raises(RecursionError):
+        fj.loads_bytes(text.encode())
+
+
+def test_loads_big_ints_are_exact() -> None:
+    for n in EXTREME_INTS + [3**80, -(3**80)]:
+        assert same(fj.loads_text(f"[{n}]"), [n])
+        assert same(fj.loads_bytes(f'{{"n":{n}}}'.encode()), {"n": n})
+
+
+# ---------------------------------------------------------------------------------------------
+# dumps_text / dumps_bytes
+
+
+@MANY
+@given(plain_objects)
+def test_dumps_plain(obj: Any) -> None:
+    check_dumps(obj)
+
+
+@MANY
+@given(py_objects)
+def test_dumps_subclasses_and_keys(obj: Any) -> None:
+    check_dumps(obj)
+
+
+@SOME
+@given(with_unsupported)
+def test_dumps_unsupported(obj: Any) -> None:
+    check_dumps(obj)
+
+
+def _nested(depth: int) -> Any:
+    x: Any = []
+    for _ in range(depth - 1):
+        x = [x]
+    return x
+
+
+def _circular() -> Any:
+    a: list[Any] = []
+    a.append({"a": a})
+    return a
+
+
+DUMPS_EDGE_CASES = [
+    float("nan"), float("inf"), -float("inf"), [float("nan"), None], {"x": float("inf"), "y": None}, -0.0, 5e-324,
+    1e16, 1.7976931348623157e308, 2**64, -(2**63) - 1, 2**64 - 1, -(2**63), [2**100, None], 10**5000,
+    "\ud800", ["ok", "\udfff"], {"\ud800": 1}, "\x00\x1f\x7f\u2028", (1, 2), (), ((1,), [()]), Point(1, 2),
+    {1: 2, "1": 3}, {True: 1, None: 2, 1.5: 3, float("nan"): 4, float("inf"): 5, -0.0: 6}, {(1,): 2},
+    {MyStr("k"): MyStr("v")}, MyInt(5), MyFloat(float("nan")), Color.RED, Word.HI, {Color.RED: Word.HI},
+    OrderedDict(a=1), MyDict(a=(1,)), MyList([1]), MyTuple((1,)), None, [None], "null", {"null": "nullable"},
+    uuid.UUID(int=7), [uuid.UUID(int=7), None], "00000000-0000-0000-0000-000000000007", {"u": uuid.UUID(int=1)},
+    datetime.datetime(2020, 1, 1), DC(), [DC()], _nested(254), _nested(255), _nested(300), _nested(5000),
+    _circular(), {"a": {1, 2}}, b"bytes",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("obj", DUMPS_EDGE_CASES, ids=lambda o: type(o).__name__)
+def test_dumps_edge_cases(obj: Any) -> None:
+    check_dumps(obj)
+
+
+def test_dumps_non_finite_floats_are_written_like_json() -> None:
+    obj = [float("nan"), float("inf"), -float("inf"), None]
+    assert fj.dumps_text(obj) == "[NaN,Infinity,-Infinity,null]"
+    assert fj.dumps_bytes({"v": float("nan")}) == b'{"v":NaN}'
+
+
+def test_dumps_errors_match_json_exactly() -> None:
+    with pytest.raises(ValueError, match="^Circular reference detected$"):
+        fj.dumps_text(_circular())
+    with pytest.raises(TypeError, match="^Object of type UUID is not JSON serializable$"):
+        fj.dumps_bytes({"id": uuid.UUID(int=1)})
+    with pytest.raises(UnicodeEncodeError):
+        fj.dumps_bytes(["\ud800"])
+    assert fj.dumps_text(["\ud800"]) == '["\ud800"]'
+
+
+def test_dumps_fast_path_returns_orjson_output() -> None:
+    obj = {"a": [1, 2.5, "é", True], "b": {"c": -3}}
+    assert fj.dumps_bytes(obj) == orjson.dumps(obj)
+    assert fj.dumps_text(obj) == orjson.dumps(obj).decode()
+
+
+def test_plain_enum_documented_deviation() -> None:
+    # Starlette raises TypeError for plain Enum members; orjson's fast path writes the value.
+    # Whenever the payload takes the checked path (here: a null is present) we match Starlette.
+    with pytest.raises(TypeError, match="^Object of type Plain is not JSON serializable$"):
+        ref_dumps([Plain.A])
+    assert fj.dumps_text([Plain.A]) == "[1]"
+    with pytest.raises(TypeError, match="^Object of type Plain is not JSON serializable$"):
+        fj.dumps_text([Plain.A, None])
