@@ -1,0 +1,85 @@
+# ferrosocket developer tasks. `make` alone lists them.
+# Needs only Rust (cargo), Python 3.11+ with pip, and the package registries:
+# everything else comes from requirements-dev.txt into .venv.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON3 ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+# A copy of the requirements last installed: the venv is re-installed only when they differ.
+STAMP   := $(VENV)/.requirements-dev.installed
+# Python trees that exist, for ruff.
+PY_DIRS := $(wildcard python tests examples benches)
+
+# maturin develop installs into $VIRTUAL_ENV; PyO3's build script (clippy --features python)
+# uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
+VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
+
+.PHONY: help venv build-dev build-release test lint bench demo clean distclean
+
+help: ## List the targets
+	@echo "ferrosocket: make TARGET"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+
+$(PY):
+	$(PYTHON3) -m venv $(VENV)
+
+$(STAMP): requirements-dev.txt | $(PY)
+	@if cmp -s requirements-dev.txt $@; then \
+		touch $@; \
+	else \
+		echo "installing requirements-dev.txt into $(VENV)"; \
+		$(PY) -m pip install --disable-pip-version-check --progress-bar off -q -r requirements-dev.txt; \
+		cp requirements-dev.txt $@; \
+	fi
+
+venv: $(STAMP) ## Create .venv and install requirements-dev.txt (again only when it changed)
+
+build-dev: venv ## Build ferrosocket (Cargo profile `fast`) into .venv
+	$(VENV_ENV) $(VENV)/bin/maturin develop --profile fast
+
+build-release: venv ## Build ferrosocket (fat-LTO release) into .venv, for benchmarks
+	$(VENV_ENV) $(VENV)/bin/maturin develop --release
+
+test: build-dev ## All tests: cargo test (pure Rust core) then pytest
+	cargo test
+	@echo "$(PY) -m pytest -p anyio"; \
+	rc=0; $(PY) -m pytest -p anyio || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; fi; \
+	exit $$rc
+
+lint: venv ## rustfmt, clippy (core and python feature), ruff, mypy --strict
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+	$(VENV_ENV) cargo clippy --all-targets --features python -- -D warnings
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
+	$(VENV)/bin/mypy --strict python/ferrosocket
+
+bench: venv ## cargo bench and pytest benches/, where there are any
+	@ran=0; \
+	if compgen -G 'benches/*.rs' >/dev/null || grep -q '^\[\[bench\]\]' Cargo.toml; then \
+		ran=1; (set -x; cargo bench); \
+	fi; \
+	if [ -n "$$(find benches -name '*.py' 2>/dev/null)" ]; then \
+		ran=1; $(MAKE) build-release; \
+		rc=0; (set -x; $(PY) -m pytest -p anyio benches/) || rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest found no benchmarks in benches/"; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	fi; \
+	if [ $$ran -eq 0 ]; then echo "no benchmarks yet"; fi
+
+demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
+	$(PY) examples/demo.py
+
+clean: ## Remove build outputs and caches (keeps .venv)
+	cargo clean
+	rm -rf dist .pytest_cache .hypothesis .mypy_cache .ruff_cache .benchmarks
+	rm -f python/ferrosocket/_core*.so python/ferrosocket/_core*.pyd
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)
