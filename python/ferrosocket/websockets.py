@@ -39,7 +39,7 @@ class WebSocketState(enum.Enum):
     RESPONSE = 3
 
 
-_register(URL, tuple(WebSocketState))
+_register(URL, tuple(WebSocketState), WebSocketDisconnect, WebSocketDisconnected)
 
 StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
 

@@ -14,10 +14,10 @@ use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, ReceivePhase, SendStep, State};
 
-use super::errors::{state_error, websocket_disconnect};
+use super::errors::state_error;
 use super::headers::{headers_from_scope, Headers};
 use super::query_params::QueryParams;
-use super::registry::state_member;
+use super::registry::{disconnect_class, state_member};
 use super::url::{make_url, scope_get, url_string_from_scope};
 
 #[pyclass(frozen, subclass, module = "ferrosocket._core")]
@@ -157,7 +157,7 @@ fn disconnect_error(message: &Bound<'_, PyAny>) -> PyErr {
                 }
             }
         };
-        let exc = websocket_disconnect(py)?.call1((code, reason))?;
+        let exc = disconnect_class(py)?.call1((code, reason))?;
         Ok(PyErr::from_value(exc))
     };
     build().unwrap_or_else(|err| err)

@@ -1,14 +1,24 @@
-//! Python objects the Rust side needs but that are defined in the Python package: the `URL`
-//! str subclass, the `WebSocketState` enum members and the `Address` namedtuple. The package
-//! registers them once at import (`ferrosocket/__init__.py`).
+//! Python objects the Rust side needs but that are defined in Python: the `URL` str subclass,
+//! the `WebSocketState` members and the two exception classes.
+//!
+//! The package registers them at import (`ferrosocket/websockets.py`). They can be registered
+//! again later: the Starlette switch (`ferrosocket.install()`) swaps in classes that Starlette
+//! user code also recognises.
+
+use std::sync::RwLock;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
-static URL_CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static STATE_MEMBERS: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
+struct Registered {
+    url_class: Py<PyType>,
+    states: Py<PyTuple>,
+    disconnect: Py<PyType>,
+    disconnected: Py<PyType>,
+}
+
+static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
 
 fn not_registered() -> PyErr {
     PyRuntimeError::new_err(
@@ -16,30 +26,56 @@ fn not_registered() -> PyErr {
     )
 }
 
+/// Runs `f` on the registered objects.
+fn with_registered<'py, R>(
+    py: Python<'py>,
+    f: impl FnOnce(&Registered) -> PyResult<Bound<'py, R>>,
+) -> PyResult<Bound<'py, R>> {
+    let _ = py;
+    let guard = REGISTERED.read().map_err(|_| not_registered())?;
+    guard.as_ref().ok_or_else(not_registered).and_then(f)
+}
+
 /// The `ferrosocket.URL` class.
-pub fn url_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    URL_CLASS
-        .get(py)
-        .map(|c| c.bind(py))
-        .ok_or_else(not_registered)
+pub fn url_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    with_registered(py, |r| Ok(r.url_class.bind(py).clone()))
 }
 
 /// The `WebSocketState` member whose value is `value`.
 pub fn state_member(py: Python<'_>, value: u8) -> PyResult<Bound<'_, PyAny>> {
-    let members = STATE_MEMBERS.get(py).ok_or_else(not_registered)?;
-    members.bind(py).get_item(usize::from(value))
+    with_registered(py, |r| r.states.bind(py).get_item(usize::from(value)))
 }
 
-/// Registers the Python-defined classes. `states` are the `WebSocketState` members in value
-/// order. Called once by the package; a second call with the same objects is a no-op.
+/// The `WebSocketDisconnect` class in use.
+pub fn disconnect_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    with_registered(py, |r| Ok(r.disconnect.bind(py).clone()))
+}
+
+/// The `WebSocketDisconnected` class in use.
+pub fn disconnected_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    with_registered(py, |r| Ok(r.disconnected.bind(py).clone()))
+}
+
+/// Registers (or replaces) the Python-defined objects. `states` are the `WebSocketState`
+/// members in value order.
 #[pyfunction]
 pub fn _register(
-    py: Python<'_>,
     url_class: Bound<'_, PyType>,
     states: Bound<'_, PyTuple>,
+    disconnect: Bound<'_, PyType>,
+    disconnected: Bound<'_, PyType>,
 ) -> PyResult<()> {
-    // A later call (a re-imported package) replaces nothing: the first registration stands.
-    let _ = URL_CLASS.set(py, url_class.unbind());
-    let _ = STATE_MEMBERS.set(py, states.unbind());
+    if states.len() != 4 {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "four WebSocketState members are required",
+        ));
+    }
+    let mut guard = REGISTERED.write().map_err(|_| not_registered())?;
+    *guard = Some(Registered {
+        url_class: url_class.unbind(),
+        states: states.unbind(),
+        disconnect: disconnect.unbind(),
+        disconnected: disconnected.unbind(),
+    });
     Ok(())
 }

@@ -105,6 +105,7 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
 /// A new `ferrosocket.URL` (the str subclass) for `text`, with its parsed parts attached.
 pub fn make_url<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let cls = url_class(py)?;
+    let cls = &cls;
     let url = py
         .get_type::<PyString>()
         .call_method1(intern!(py, "__new__"), (cls, text))?;
