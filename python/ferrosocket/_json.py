@@ -49,12 +49,13 @@ _UUID_TAIL: Final = re.compile(rb"-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 def _needs_stdlib_loads(raw: bytes | bytearray, result: Any) -> bool:
     """True when orjson's ``result`` for ``raw`` may differ from ``json.loads``."""
-    if len(raw) < len(_DIGIT_RUN) or not isinstance(result, (dict, list, float)):
-        return False  # no 19-digit integer, no deep nesting, no float that came from a big integer
+    if len(raw) < len(_DIGIT_RUN):
+        return False  # too short for a 19-digit integer or deep nesting
     scan = raw.translate(_SCAN_TABLE)
-    if _DIGIT_RUN in scan:
+    if scan.find(_DIGIT_RUN) >= 0:  # (find, not "in": bytes.__contains__ is slow for a bytes needle)
         return True
-    if scan.count(b"[") > _ORJSON_MAX_DEPTH:
+    # orjson succeeded, so brackets are balanced: deeper than 254 takes more than 2 * 254 bytes.
+    if len(raw) > 2 * _ORJSON_MAX_DEPTH and scan.count(b"[") > _ORJSON_MAX_DEPTH:
         # Possibly nested deeper than json.loads may recurse: let orjson's encoder measure the depth.
         try:
             orjson.dumps(result)
@@ -95,7 +96,7 @@ def _orjson_dumps(obj: Any) -> bytes | None:
         out = orjson.dumps(obj, option=_DUMPS_OPTIONS)
     except orjson.JSONEncodeError:
         return None  # non-str keys, big ints, surrogates, subclasses, cycles, depth, unsupported types
-    if b"null" in out or (b"-" in out and _UUID_TAIL.search(out) is not None):
+    if out.find(b"null") >= 0 or (out.find(b"-") >= 0 and _UUID_TAIL.search(out) is not None):
         # NaN/Infinity became null, or a UUID became a string: a faithful encoding parses back equal.
         # (Tuples also fail this check: they are only sent the slow way.)
         if orjson.loads(out) != obj:
