@@ -19,7 +19,7 @@ PY_DIRS := $(wildcard python tests examples benches)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
 VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
 
-.PHONY: help venv build-dev build-release test lint bench demo clean distclean
+.PHONY: help venv build-dev build-release test lint bench dropin demo clean distclean
 
 help: ## List the targets
 	@echo "ferrosocket: make TARGET"
@@ -60,17 +60,16 @@ lint: venv ## rustfmt, clippy (core and python feature), ruff, mypy --strict
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(VENV)/bin/mypy --strict python/ferrosocket
 
-bench: venv ## cargo bench and pytest benches/, where there are any
-	@ran=0; \
-	if compgen -G 'benches/*.rs' >/dev/null || grep -q '^\[\[bench\]\]' Cargo.toml; then \
-		ran=1; (set -x; cargo bench); \
-	fi; \
-	if [ -n "$$(find benches -name '*.py' 2>/dev/null)" ]; then \
-		ran=1; $(MAKE) build-release; \
-		rc=0; (set -x; $(PY) -m pytest -p anyio benches/) || rc=$$?; \
-		if [ $$rc -eq 5 ]; then echo "pytest found no benchmarks in benches/"; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
-	fi; \
-	if [ $$ran -eq 0 ]; then echo "no benchmarks yet"; fi
+# BENCH_ARGS go to benches/report.py: e.g. --processes 9, --check (exit 1 on a missed target), --quick.
+bench: venv ## Benchmarks: cargo bench (Rust core), then ferrosocket vs Starlette on a release build
+	@mkdir -p target
+	cargo bench --bench core 2>&1 | tee target/cargo-bench.txt
+	$(MAKE) build-release
+	$(PY) benches/report.py --rust target/cargo-bench.txt $(BENCH_ARGS)
+
+# Downloads the Starlette and FastAPI sdists (cached in target/dropin/) for their test files.
+dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosocket.install() on
+	$(PY) tests/dropin/run_upstream.py
 
 demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
 	$(PY) examples/demo.py

@@ -1,0 +1,62 @@
+"""The benchmarked operations: their labels and the targets ferrosocket is held to.
+
+Shared by the pytest-benchmark suite (``test_bench_python.py``) and the runner (``report.py``);
+it imports nothing heavy so the runner can read it without loading ferrosocket.
+
+A target is a ratio ``ferrosocket / <reference> <= limit`` where the reference is one of the
+variants of the same operation: ``starlette``, or a floor or peer named by its variant id.
+The limits come from the project's issue; benches/README.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OPERATIONS", "Operation", "Target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    reference: str  # a variant id of the same operation
+    limit: float  # met when ferrosocket / reference <= limit (strictly < when strict)
+    strict: bool = False
+
+    def describe(self) -> str:
+        return f"{'<' if self.strict else '≤'} {self.limit:g}× {self.reference}"
+
+    def met(self, ratio: float) -> bool:
+        return ratio < self.limit if self.strict else ratio <= self.limit
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    label: str
+    targets: tuple[Target, ...]
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "headers_getitem",
+        'headers["Sec-WebSocket-Version"]',
+        (Target("floor:dict", 1.5), Target("peer:CIMultiDict", 1.0, strict=True)),
+    ),
+    Operation("headers_get_missing", 'headers.get("x-missing")', (Target("floor:dict.get", 2.0),)),
+    Operation("headers_from_scope", "headers from scope + 1 lookup", (Target("starlette", 0.5),)),
+    Operation("url_from_scope", "URL from scope + 4 attributes", (Target("starlette", 0.1),)),
+    Operation("query_params", "query parse + lookup + getlist", (Target("starlette", 0.14),)),
+    Operation(
+        "handshake",
+        "handshake: construct + url, headers, query_params, path_params, client",
+        (Target("starlette", 0.2),),
+    ),
+    Operation("text_round_trip", "text round trip (receive_text + send_text)", (Target("floor:bare", 1.5),)),
+    Operation(
+        "bytes_round_trip", "bytes round trip (receive_bytes + send_bytes)", (Target("floor:bare", 1.5),)
+    ),
+    Operation(
+        "json_round_trip",
+        "JSON round trip, small object (receive_json + send_json)",
+        (Target("starlette", 0.25),),
+    ),
+)
