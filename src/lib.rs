@@ -10,6 +10,7 @@ pub mod query;
 pub mod scope_url;
 pub mod state;
 pub mod urlsplit;
+pub mod validate;
 
 #[cfg(feature = "python")]
 mod python;

@@ -84,6 +84,34 @@ pub fn netloc(parts: &ScopeParts<'_>) -> Result<Option<String>, ScopeUrlError> {
     }
 }
 
+/// `scope["query_string"]` as URL text: UTF-8 as is, and any byte that is not part of valid
+/// UTF-8 percent-encoded (Starlette raises `UnicodeDecodeError` there; a URL never should).
+pub fn query_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    let mut rest = raw;
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                if out.is_empty() {
+                    return std::borrow::Cow::Borrowed(valid);
+                }
+                out.push_str(valid);
+                return std::borrow::Cow::Owned(out);
+            }
+            Err(err) => {
+                let (valid, after) = rest.split_at(err.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad_len = err.error_len().unwrap_or(after.len());
+                let (bad, tail) = after.split_at(bad_len.min(after.len()));
+                for byte in bad {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+                rest = tail;
+            }
+        }
+    }
+}
+
 /// The full URL string, equal to Starlette's `str(URL(scope=scope))`.
 pub fn url_from_scope(parts: &ScopeParts<'_>) -> Result<String, ScopeUrlError> {
     let path = escape_path(parts.path);
@@ -148,6 +176,13 @@ mod tests {
             url_from_scope(&parts(Some("h:99999"), Some(other))),
             Ok("ws://[::1]:8000/a%3Fb%23c%5Cd?x=1".to_owned())
         );
+    }
+
+    #[test]
+    fn invalid_utf8_in_the_query_is_percent_encoded() {
+        assert_eq!(query_text(b"a=1"), "a=1");
+        assert_eq!(query_text(b"a=\xff&b=\xc3\xa9"), "a=%FF&b=\u{e9}");
+        assert_eq!(query_text(b"\xe2\x82"), "%E2%82");
     }
 
     #[test]

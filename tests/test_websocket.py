@@ -69,7 +69,7 @@ def text(value: str) -> dict[str, Any]:
 
 async def test_echo_session_and_states() -> None:
     peer = Peer(CONNECT, text("hello"), {"type": "websocket.receive", "bytes": b"\x00"}, text('{"a": 1}'))
-    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    ws = WebSocket(make_scope(subprotocols=["chat", "superchat"]), peer.receive, peer.send)
     assert ws.client_state is WebSocketState.CONNECTING
     assert ws.application_state is WebSocketState.CONNECTING
     await ws.accept(subprotocol="chat")
@@ -95,7 +95,9 @@ async def test_echo_session_and_states() -> None:
 
 
 async def test_disconnect_ends_iteration_and_blocks_receive() -> None:
-    peer = Peer(CONNECT, text("a"), text("b"), {"type": "websocket.disconnect", "code": 1001, "reason": "away"})
+    peer = Peer(
+        CONNECT, text("a"), text("b"), {"type": "websocket.disconnect", "code": 1001, "reason": "away"}
+    )
     ws = WebSocket(make_scope(), peer.receive, peer.send)
     await ws.accept()
     assert [m async for m in ws.iter_text()] == ["a", "b"]
@@ -117,7 +119,9 @@ async def test_receive_disconnect_raises_with_code_and_reason() -> None:
 
 async def test_unexpected_messages_are_runtime_errors() -> None:
     ws = WebSocket(make_scope(), Peer(text("x")).receive, Peer().send)
-    with pytest.raises(RuntimeError, match="^Expected ASGI message \"websocket.connect\", but got 'websocket.receive'$"):
+    with pytest.raises(
+        RuntimeError, match="^Expected ASGI message \"websocket.connect\", but got 'websocket.receive'$"
+    ):
         await ws.receive()
     ws = WebSocket(make_scope(), Peer().receive, Peer().send)
     with pytest.raises(RuntimeError, match="but got 'websocket.send'$"):
@@ -175,7 +179,9 @@ async def test_websocket_close_app() -> None:
 
 
 def test_scope_views() -> None:
-    scope = make_scope(headers=[(b"host", b"example.org:8080"), (b"cookie", b"a=1; b=2"), (b"x", b"1"), (b"X", b"2")])
+    scope = make_scope(
+        headers=[(b"host", b"example.org:8080"), (b"cookie", b"a=1; b=2"), (b"x", b"1"), (b"X", b"2")]
+    )
     ws = WebSocket(scope, None, None)
     assert ws.url == "ws://example.org:8080/ws?room=1&room=2"
     assert isinstance(ws.url, str)

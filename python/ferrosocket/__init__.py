@@ -6,6 +6,7 @@
 from ferrosocket._core import __version__
 from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
 from ferrosocket.websockets import (
+    UnexpectedMessageType,
     WebSocket,
     WebSocketClose,
     WebSocketDisconnect,
@@ -20,6 +21,7 @@ __all__ = [
     "MutableHeaders",
     "QueryParams",
     "State",
+    "UnexpectedMessageType",
     "WebSocket",
     "WebSocketClose",
     "WebSocketDisconnect",

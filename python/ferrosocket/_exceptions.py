@@ -15,3 +15,14 @@ class WebSocketDisconnected(RuntimeError):
     """
     Raised when attempting to use a disconnected WebSocket.
     """
+
+
+class UnexpectedMessageType(KeyError):
+    """``receive_text()`` got a binary message, or ``receive_bytes()`` a text one.
+
+    A ``KeyError`` so that handlers written for Starlette (where this is a bare ``KeyError`` on
+    ``message["text"]``) still catch it; unlike that one it says what happened.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

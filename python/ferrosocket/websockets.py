@@ -9,17 +9,17 @@ the state), awaits the ASGI callable, and hands the result back to Rust to valid
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
-from ferrosocket._exceptions import WebSocketDisconnect, WebSocketDisconnected
+from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
 from ferrosocket._json import dumps_bytes, dumps_text, loads_bytes, loads_text
 from ferrosocket.datastructures import URL, State
 
 __all__ = [
+    "UnexpectedMessageType",
     "WebSocket",
     "WebSocketClose",
     "WebSocketDisconnect",
@@ -39,7 +39,7 @@ class WebSocketState(enum.Enum):
     RESPONSE = 3
 
 
-_register(URL, tuple(WebSocketState), WebSocketDisconnect, WebSocketDisconnected)
+_register(URL, tuple(WebSocketState), WebSocketDisconnect, WebSocketDisconnected, UnexpectedMessageType)
 
 StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
 
@@ -135,31 +135,47 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         return url_path.make_absolute_url(base_url=self.base_url)
 
     # --- Raw ASGI messages. ---
+    #
+    # Every method asks the Rust base whether the move is allowed before awaiting anything.
+    # A receive that raises or is cancelled leaves no trace (`_receive_aborted`); a send that
+    # moves the application state (accept, close, a denial response) commits the move only
+    # after the server's send returned, so a cancelled or failed close can be retried.
 
     async def receive(self) -> Message:
         """Receive an ASGI websocket message, ensuring valid state transitions."""
         phase = self._receive_phase()
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except BaseException:
+            self._receive_aborted()
+            raise
         self._after_receive(message, phase)
         return message  # type: ignore[no-any-return]
 
     async def send(self, message: Message) -> None:
-        """Send an ASGI websocket message, ensuring valid state transitions."""
-        if self._send_step(message):
-            try:
-                await self._send(message)
-            except OSError:
-                self._app_disconnected()
-                raise WebSocketDisconnect(code=1006)  # noqa: B904 (chained like Starlette)
-        else:
-            await self._send(message)
+        """Send an ASGI websocket message, ensuring valid state transitions.
+
+        The message is checked first (payload types, close code and reason, subprotocol,
+        headers, denial status); a message that needs normalising is sent as a fresh copy.
+        """
+        prepared = self._prepare_send(message)
+        if prepared is None:
+            return  # A close after the peer left: nothing can go out; the app side is done.
+        out, step = prepared
+        try:
+            await self._send(out)
+        except OSError:
+            if step & 1:
+                raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
+            raise
+        if step > 1:
+            self._commit(step)
 
     async def accept(
         self,
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        headers = headers or []
         if self.client_state == WebSocketState.CONNECTING:
             # Wait for the 'connect' message first.
             await self.receive()
@@ -169,26 +185,34 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     async def receive_text(self) -> str:
         phase = self._receive_data_phase()
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except BaseException:
+            self._receive_aborted()
+            raise
         return self._take_text(message, phase)  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
         phase = self._receive_data_phase()
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except BaseException:
+            self._receive_aborted()
+            raise
         return self._take_bytes(message, phase)  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
         phase = self._receive_data_phase()
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except BaseException:
+            self._receive_aborted()
+            raise
         if mode == "text":
-            text = self._take_text(message, phase)
-            return loads_text(text) if type(text) is str else json.loads(text)
-        data = self._take_bytes(message, phase)
-        if type(data) is bytes or type(data) is bytearray:
-            return loads_bytes(data)
-        return json.loads(data.decode("utf-8"))
+            return loads_text(self._take_text(message, phase))
+        return loads_bytes(self._take_bytes(message, phase))
 
     async def iter_text(self) -> AsyncIterator[str]:
         try:
@@ -212,10 +236,19 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
             pass
 
     async def send_text(self, data: str) -> None:
-        await self.send({"type": "websocket.send", "text": data})
+        # The body of `send()`, inlined: this is the hot path.
+        message = self._text_message(data)
+        try:
+            await self._send(message)
+        except OSError:
+            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
 
-    async def send_bytes(self, data: bytes) -> None:
-        await self.send({"type": "websocket.send", "bytes": data})
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        message = self._bytes_message(data)
+        try:
+            await self._send(message)
+        except OSError:
+            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode not in {"text", "binary"}:
@@ -226,7 +259,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
             await self.send({"type": "websocket.send", "bytes": dumps_bytes(data)})
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+        """Close with ``code`` (1000-1003, 1007-1014, 3000-4999) and ``reason`` (a str, cut to
+        123 UTF-8 bytes at a character boundary: all a close frame can carry)."""
+        await self.send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def send_denial_response(self, response: Any) -> None:
         if "websocket.http.response" in self.scope.get("extensions", {}):

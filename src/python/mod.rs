@@ -4,6 +4,7 @@
 mod connection;
 mod errors;
 mod headers;
+mod outgoing;
 mod query_params;
 mod registry;
 mod url;

@@ -16,6 +16,7 @@ struct Registered {
     states: Py<PyTuple>,
     disconnect: Py<PyType>,
     disconnected: Py<PyType>,
+    unexpected: Py<PyType>,
 }
 
 static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
@@ -56,6 +57,11 @@ pub fn disconnected_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
     with_registered(py, |r| Ok(r.disconnected.bind(py).clone()))
 }
 
+/// The `UnexpectedMessageType` class (a `KeyError`).
+pub fn unexpected_message_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    with_registered(py, |r| Ok(r.unexpected.bind(py).clone()))
+}
+
 /// Registers (or replaces) the Python-defined objects. `states` are the `WebSocketState`
 /// members in value order.
 #[pyfunction]
@@ -64,6 +70,7 @@ pub fn _register(
     states: Bound<'_, PyTuple>,
     disconnect: Bound<'_, PyType>,
     disconnected: Bound<'_, PyType>,
+    unexpected: Bound<'_, PyType>,
 ) -> PyResult<()> {
     if states.len() != 4 {
         return Err(pyo3::exceptions::PyValueError::new_err(
@@ -76,6 +83,7 @@ pub fn _register(
         states: states.unbind(),
         disconnect: disconnect.unbind(),
         disconnected: disconnected.unbind(),
+        unexpected: unexpected.unbind(),
     });
     Ok(())
 }

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::headers::decode_latin1;
-use crate::scope_url::{url_from_scope, ScopeParts, ScopeUrlError, Server};
+use crate::scope_url::{query_text, url_from_scope, ScopeParts, ScopeUrlError, Server};
 use crate::urlsplit::{netloc_needs_nfkc_check, urlsplit, SplitUrl};
 
 use super::registry::url_class;
@@ -58,13 +58,11 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
     let query_bytes = scope_get(scope, intern!(py, "query_string"))?;
     let query: String = match &query_bytes {
         None => String::new(),
-        Some(raw) => match raw
-            .cast::<PyBytes>()
-            .map(|b| std::str::from_utf8(b.as_bytes()))
-        {
-            Ok(Ok(text)) => text.to_owned(),
-            // Not bytes, or not UTF-8: let Python's own `.decode()` decide (and raise).
-            _ => raw.call_method0(intern!(py, "decode"))?.extract()?,
+        Some(raw) => match raw.cast::<PyBytes>() {
+            // Bytes that are not UTF-8 are percent-encoded rather than raising (Starlette raises).
+            Ok(bytes) => query_text(bytes.as_bytes()).into_owned(),
+            // Not bytes: let Python's own `.decode()` decide (and raise).
+            Err(_) => raw.call_method0(intern!(py, "decode"))?.extract()?,
         },
     };
     let host = host_header(scope)?;
