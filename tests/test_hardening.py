@@ -160,11 +160,22 @@ async def test_close_code_accepted(code: int) -> None:
     assert ws.application_state is WebSocketState.DISCONNECTED
 
 
-async def test_close_reason_type() -> None:
+@pytest.mark.parametrize("reason", [1, b"bytes", 1.5, object()])
+async def test_close_reason_type(reason: Any) -> None:
     ws, peer = await connected()
     with pytest.raises(TypeError, match="close reason must be a str or None"):
-        await ws.close(1008, [{"loc": "query"}])  # type: ignore[arg-type]
+        await ws.close(1008, reason)
     assert_unchanged(ws, peer)
+
+
+async def test_a_list_or_dict_reason_goes_as_json() -> None:
+    # FastAPI's websocket validation handler closes with its errors as a list.
+    ws, peer = await connected()
+    errors = [{"type": "int_parsing", "loc": ["query", "n"], "msg": "Input should be a valid integer" * 5}]
+    await ws.close(1008, errors)  # type: ignore[arg-type]
+    reason = peer.sent[0]["reason"]
+    assert reason.startswith('[{"type":"int_parsing","loc":["query","n"]')
+    assert len(reason.encode()) == 123
 
 
 async def test_long_close_reason_is_truncated_at_a_character_boundary() -> None:

@@ -4,6 +4,7 @@
 """
 
 from ferrosocket._core import __version__
+from ferrosocket._install import adopt, install, installed, uninstall
 from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
 from ferrosocket.websockets import (
     UnexpectedMessageType,
@@ -28,4 +29,8 @@ __all__ = [
     "WebSocketDisconnected",
     "WebSocketState",
     "__version__",
+    "adopt",
+    "install",
+    "installed",
+    "uninstall",
 ]

@@ -38,8 +38,26 @@ class WebSocketState(enum.Enum):
     DISCONNECTED = 2
     RESPONSE = 3
 
+    # Equal to Starlette's member of the same name (either side of ==), so comparisons hold whichever
+    # enum the connection reports: ferrosocket.install() makes it report Starlette's members.
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        kind = type(other)
+        if kind.__name__ == "WebSocketState" and kind.__module__ == "starlette.websockets":
+            return self._name_ == getattr(other, "_name_", None)
+        return NotImplemented
 
-_register(URL, tuple(WebSocketState), WebSocketDisconnect, WebSocketDisconnected, UnexpectedMessageType)
+    __hash__ = enum.Enum.__hash__  # hash(name): the same as Starlette's member's
+
+
+def _use(states: Iterable[Any], disconnect: type[WebSocketDisconnect], disconnected: type[Exception]) -> None:
+    """Registers the state members and exception classes that connections (the Rust core) use
+    (see ferrosocket._install)."""
+    _register(URL, tuple(states), disconnect, disconnected, UnexpectedMessageType)
+
+
+_use(WebSocketState, WebSocketDisconnect, WebSocketDisconnected)
 
 StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
 

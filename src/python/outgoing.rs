@@ -72,6 +72,8 @@ pub fn close_code(code: &Bound<'_, PyAny>) -> PyResult<i64> {
 }
 
 /// A close reason: `str` or `None` (`""`), cut to 123 UTF-8 bytes at a character boundary.
+/// A `list` or `dict` (FastAPI closes with its validation errors as a list) is sent as compact
+/// JSON, cut the same way; any other type is a `TypeError`.
 pub fn close_reason<'py>(
     py: Python<'py>,
     reason: Option<&Bound<'py, PyAny>>,
@@ -79,18 +81,29 @@ pub fn close_reason<'py>(
     let Some(reason) = reason.filter(|r| !r.is_none()) else {
         return Ok(PyString::intern(py, "").into_any());
     };
-    let text = reason.cast::<PyString>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "close reason must be a str or None, got {}",
-            type_name(reason)
-        ))
-    })?;
+    let encoded;
+    let text = match reason.cast::<PyString>() {
+        Ok(text) => text,
+        Err(_) if reason.is_instance_of::<PyList>() || reason.is_instance_of::<PyDict>() => {
+            encoded = py
+                .import("ferrosocket._json")?
+                .getattr("dumps_text")?
+                .call1((reason,))?;
+            encoded.cast::<PyString>()?
+        }
+        Err(_) => {
+            return Err(PyTypeError::new_err(format!(
+                "close reason must be a str or None (or a list or dict, sent as JSON), got {}",
+                type_name(reason)
+            )))
+        }
+    };
     let full = text.to_str()?;
     let cut = truncate_close_reason(full);
     if cut.len() == full.len() {
-        Ok(reason.clone())
+        Ok(text.clone().into_any())
     } else {
-        Ok(PyString::new(reason.py(), cut).into_any())
+        Ok(PyString::new(py, cut).into_any())
     }
 }
 

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::headers::decode_latin1;
+use crate::host::parse_host_header;
 use crate::scope_url::{query_text, url_from_scope, ScopeParts, ScopeUrlError, Server};
 use crate::urlsplit::{netloc_needs_nfkc_check, urlsplit, SplitUrl};
 
@@ -45,6 +46,27 @@ fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     Ok(None)
 }
 
+/// `a, b = obj` for any iterable, with Python's own errors.
+fn unpack_pair<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let mut items = obj.try_iter()?;
+    let first = items.next().transpose()?;
+    let second = items.next().transpose()?;
+    match (first, second) {
+        (Some(a), Some(b)) => {
+            if items.next().transpose()?.is_some() {
+                return Err(PyValueError::new_err(
+                    "too many values to unpack (expected 2)",
+                ));
+            }
+            Ok((a, b))
+        }
+        (first, _) => Err(PyValueError::new_err(format!(
+            "not enough values to unpack (expected 2, got {})",
+            usize::from(first.is_some())
+        ))),
+    }
+}
+
 /// `str(starlette.datastructures.URL(scope=scope))`.
 pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
     let py = scope.py();
@@ -66,10 +88,15 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
         },
     };
     let host = host_header(scope)?;
+    // Starlette unpacks `scope["server"]` (`host, port = server`) only when the Host header is
+    // missing or invalid; a list works as well as a tuple.
+    let host_is_usable = host
+        .as_deref()
+        .and_then(parse_host_header)
+        .is_some_and(|parsed| parsed.is_valid_port());
     let server_parts = match &server {
-        None => None,
-        Some(server) => {
-            let (host, port): (Bound<'_, PyAny>, Bound<'_, PyAny>) = server.extract()?;
+        Some(server) if !host_is_usable => {
+            let (host, port) = unpack_pair(server)?;
             let port_value = if port.is_exact_instance_of::<pyo3::types::PyInt>() {
                 port.extract::<i64>().ok()
             } else {
@@ -81,6 +108,7 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
                 port_value,
             ))
         }
+        _ => None,
     };
     let parts = ScopeParts {
         scheme: &scheme,

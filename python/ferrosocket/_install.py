@@ -1,0 +1,293 @@
+"""The drop-in switch: Starlette and FastAPI construct ferrosocket's ``WebSocket``.
+
+``ferrosocket.install()``, once at the top of an app's entry point, and every
+``starlette.websockets.WebSocket(scope, receive, send)`` call in the process returns a
+``ferrosocket.WebSocket`` instead. ``ferrosocket.uninstall()`` puts Starlette back.
+``@ferrosocket.adopt`` does the same for chosen endpoints only, without the global switch.
+
+How it works (Starlette 1.10, FastAPI 0.16x):
+
+* **Construction.** No name is rebound: ``starlette.websockets.WebSocket`` (and
+  ``fastapi.WebSocket``, the same object) stays Starlette's class, and that class gets a
+  metaclass (a subclass of its own ``ABCMeta``) whose ``__call__`` builds a
+  ``ferrosocket.WebSocket``. Every place that constructs one goes through that call, wherever
+  and whenever it imported the name: ``starlette.routing`` (``WebSocketRoute``, ``Router``,
+  ``Mount``, FastAPI's ``@app.websocket_route``), ``starlette.endpoints``
+  (``WebSocketEndpoint``), ``starlette.middleware.exceptions`` (``ExceptionMiddleware`` and the
+  exception handlers), ``fastapi.routing`` (``@app.websocket``, ``APIRouter``, dependencies),
+  and user code that builds one itself. So the order of imports does not matter.
+* **isinstance.** ``ferrosocket.WebSocket`` is registered as a virtual subclass of Starlette's
+  ``WebSocket`` (``ABCMeta.register``), so ``isinstance(ws, starlette.websockets.WebSocket)``,
+  ``requires()``'s check, and FastAPI's parameter injection (``lenient_issubclass(annotation,
+  WebSocket)`` when the route is built, ``isinstance(request, WebSocket)`` per connection) all
+  accept it, whichever of the two classes the code names. This registration is permanent (an
+  ABC cannot unregister), and true: ferrosocket implements Starlette's whole interface.
+* **Exceptions.** The connection raises ``WebSocketDisconnect`` and ``WebSocketDisconnected``
+  classes that derive from both ferrosocket's and Starlette's (registered with the Rust core),
+  so ``except starlette.websockets.WebSocketDisconnect``, ``except
+  fastapi.WebSocketDisconnect`` and ``except ferrosocket.WebSocketDisconnect`` all catch them.
+  Starlette's names are not rebound: the TestClient keeps raising Starlette's own
+  ``WebSocketDisconnect`` and ``WebSocketDenialResponse`` (an ``httpx.Response`` and a
+  ``WebSocketDisconnect``) on the client side, exactly as before.
+* **States.** ``ws.client_state`` and ``ws.application_state`` are Starlette's
+  ``WebSocketState`` members, so ``==``, ``is`` and ``isinstance`` against Starlette's (or
+  FastAPI's) enum hold; ferrosocket's own members compare equal to them too.
+* ``WebSocketClose`` needs nothing: it never touches the connection class.
+
+What stays Starlette's: subclasses of Starlette's ``WebSocket`` (``class MyWS(WebSocket)``) keep
+Starlette's implementation, because they inherit its methods (one defined while switched gets a
+pass-through metaclass, so its constructor sees its arguments as given); and ``type(ws) is
+starlette.websockets.WebSocket`` is false (``isinstance`` is the supported check). The metaclass
+costs one Python call per connection: ``WebSocket(scope, receive=..., send=...)`` took 0.44 µs
+switched, against 0.35 µs calling ferrosocket's class directly and 0.56 µs for Starlette's own.
+
+Import order: ``install()`` imports ``starlette.websockets`` itself and works before or after
+Starlette, FastAPI and the app's modules are imported, before or after routes are declared, and
+after the app has served connections. Connections already open keep the class they were built
+with, so switch (and ``uninstall()``) when none is open: at startup, at shutdown, in tests. It
+raises ``ImportError`` when Starlette is not installed, and ``RuntimeError`` if something else
+has already replaced the metaclass of Starlette's ``WebSocket`` or if Starlette's
+``WebSocketState`` is not the one ferrosocket implements.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import threading
+from typing import Any, TypeVar, cast
+
+from ferrosocket import _exceptions
+from ferrosocket import websockets as _ferro
+
+__all__ = ["adopt", "install", "installed", "uninstall"]
+
+# The attribute that @adopt sets on an endpoint (function, method, class or any object).
+_ADOPTED = "__ferrosocket_adopted__"
+
+_T = TypeVar("_T")
+
+
+class _Switch:
+    """What is currently switched, guarded by ``lock``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        # True after install(): every construction of Starlette's WebSocket builds ours.
+        self.everywhere = False
+        # Set while the bridge is on (install() or adopt()): Starlette's WebSocket class and the
+        # metaclass it had before.
+        self.starlette_class: type | None = None
+        self.original_meta: type | None = None
+
+
+_switch = _Switch()
+
+
+def _adopted(scope: Any) -> bool:
+    """True when the scope's endpoint (set by Starlette's router) was marked by @adopt."""
+    try:
+        endpoint = scope.get("endpoint")
+    except Exception:  # noqa: BLE001 (a malformed scope is Starlette's to reject)
+        return False
+    return endpoint is not None and getattr(endpoint, _ADOPTED, False) is True
+
+
+_NOT_GIVEN: Any = object()
+_metaclasses: dict[type, type] = {}
+
+
+def _make_metaclass(base_meta: type, starlette_class: type) -> type:
+    """The metaclass that Starlette's ``WebSocket`` gets: a subclass of ``base_meta``.
+
+    Its ``__call__`` has Starlette's signature, not ``*args, **kwargs``: that keeps the
+    construction about as fast as calling ferrosocket's class directly. Only Starlette's class
+    itself has this metaclass: a subclass of it created while switched gets ``Plain``, whose
+    ``__call__`` is type's, so a subclass's constructor receives its arguments untouched.
+    """
+    try:
+        return _metaclasses[starlette_class]
+    except KeyError:
+        pass
+    ferro_class = _ferro.WebSocket
+    switch = _switch
+
+    def __call__(cls: Any, scope: Any, receive: Any = _NOT_GIVEN, send: Any = _NOT_GIVEN) -> Any:
+        if switch.everywhere or _adopted(scope):
+            return ferro_class(
+                scope,
+                receive if receive is not _NOT_GIVEN else None,
+                send if send is not _NOT_GIVEN else None,
+            )
+        given = {"receive": receive, "send": send}  # as called: a missing one is Starlette's TypeError
+        return type.__call__(cls, scope, **{k: v for k, v in given.items() if v is not _NOT_GIVEN})
+
+    def __new__(
+        mcls: Any, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> Any:
+        if mcls is switch_meta:  # a subclass of Starlette's WebSocket, defined while switched
+            mcls = plain_meta
+        return base_meta.__new__(mcls, name, bases, namespace, **kwargs)
+
+    switch_meta = type(
+        "FerrosocketSwitch",
+        (base_meta,),
+        {
+            "__call__": __call__,
+            "__new__": __new__,
+            "__module__": __name__,
+            "__qualname__": "FerrosocketSwitch",
+        },
+    )
+    plain_meta = type(
+        "FerrosocketSwitch.Plain",
+        (switch_meta,),
+        {"__call__": type.__call__, "__module__": __name__, "__qualname__": "FerrosocketSwitch.Plain"},
+    )
+    _metaclasses[starlette_class] = switch_meta
+    return switch_meta
+
+
+_exception_cache: dict[tuple[type, type], tuple[type, type]] = {}
+
+
+def _bridge_exceptions(starlette_websockets: Any) -> tuple[type, type]:
+    """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'."""
+    key = (starlette_websockets.WebSocketDisconnect, starlette_websockets.WebSocketDisconnected)
+    try:
+        return _exception_cache[key]
+    except KeyError:
+        pass
+    disconnect = type(
+        "WebSocketDisconnect",
+        (_exceptions.WebSocketDisconnect, key[0]),
+        {
+            "__module__": "ferrosocket",
+            "__qualname__": "WebSocketDisconnect",
+            "__doc__": "The peer went away: both ferrosocket's and Starlette's WebSocketDisconnect.",
+        },
+    )
+    disconnected = type(
+        "WebSocketDisconnected",
+        (_exceptions.WebSocketDisconnected, key[1]),
+        {
+            "__module__": "ferrosocket",
+            "__qualname__": "WebSocketDisconnected",
+            "__doc__": "Use of a closed connection: both ferrosocket's and Starlette's class.",
+        },
+    )
+    _exception_cache[key] = (disconnect, disconnected)
+    return disconnect, disconnected
+
+
+def _import_starlette() -> Any:
+    try:
+        return importlib.import_module("starlette.websockets")
+    except ImportError as exc:
+        raise ImportError(
+            "ferrosocket.install() and ferrosocket.adopt() switch Starlette (and FastAPI) to "
+            "ferrosocket's WebSocket, but Starlette is not importable here. Without Starlette, "
+            "use ferrosocket.WebSocket(scope, receive, send) directly."
+        ) from exc
+
+
+def _bridge_on() -> None:
+    """Starlette's WebSocket builds ours when asked to; exceptions and states are shared."""
+    if _switch.starlette_class is not None:
+        return
+    sw = _import_starlette()
+    starlette_class = sw.WebSocket
+    if starlette_class is _ferro.WebSocket or not isinstance(starlette_class, type):
+        raise RuntimeError(
+            "starlette.websockets.WebSocket has been replaced (it is "
+            f"{starlette_class!r}): ferrosocket.install() needs Starlette's own class"
+        )
+    meta = type(starlette_class)
+    if meta is not abc.ABCMeta:
+        raise RuntimeError(
+            f"the metaclass of starlette.websockets.WebSocket is {meta!r}, not abc.ABCMeta: "
+            "something else has patched Starlette's WebSocket, and ferrosocket.install() would "
+            "fight it"
+        )
+    ours = [(m.name, m.value) for m in _ferro.WebSocketState]
+    theirs = [(m.name, m.value) for m in sw.WebSocketState]
+    if theirs != ours:
+        raise RuntimeError(
+            f"starlette.websockets.WebSocketState is {theirs}, ferrosocket implements {ours}: "
+            "this Starlette version is not one ferrosocket can stand in for"
+        )
+    cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
+    disconnect, disconnected = _bridge_exceptions(sw)
+    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    starlette_class.__class__ = _make_metaclass(meta, starlette_class)
+    _switch.starlette_class = starlette_class
+    _switch.original_meta = meta
+
+
+def _bridge_off() -> None:
+    starlette_class, meta = _switch.starlette_class, _switch.original_meta
+    if starlette_class is None or meta is None:
+        return
+    starlette_class.__class__ = meta
+    _ferro._use(
+        tuple(_ferro.WebSocketState), _exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected
+    )
+    _switch.starlette_class = None
+    _switch.original_meta = None
+
+
+def install() -> None:
+    """Make every Starlette and FastAPI WebSocket path construct ``ferrosocket.WebSocket``.
+
+    Call it once, at the top of the app's entry point; before or after importing Starlette,
+    FastAPI and the app's modules, it makes no difference. Calling it again does nothing.
+    ``except WebSocketDisconnect``, ``isinstance(ws, WebSocket)``, ``ws.client_state ==
+    WebSocketState.CONNECTED`` (with Starlette's, FastAPI's or ferrosocket's names) and the
+    TestClient keep working unchanged. See the module docstring for what is patched and why.
+    """
+    with _switch.lock:
+        _bridge_on()
+        _switch.everywhere = True
+
+
+def uninstall() -> None:
+    """Undo :func:`install` (and :func:`adopt`): Starlette constructs its own class again.
+
+    Starlette's ``WebSocket`` gets its metaclass back, and the connection raises ferrosocket's
+    own exception classes and reports ferrosocket's ``WebSocketState`` members again. Endpoints
+    marked with ``@adopt`` keep their mark and use ferrosocket again after the next
+    ``install()`` or ``adopt()``. Connections already open keep their class. (ferrosocket's class
+    stays registered as a virtual subclass of Starlette's: an ABC registration cannot be undone.)
+    """
+    with _switch.lock:
+        _switch.everywhere = False
+        _bridge_off()
+
+
+def installed() -> bool:
+    """True while :func:`install` is in effect."""
+    return _switch.everywhere
+
+
+def adopt(endpoint: _T) -> _T:
+    """Use ferrosocket for this endpoint only, without the global switch.
+
+    Works as a decorator, in either order with the route decorator, on anything Starlette's
+    router calls an endpoint: a ``@app.websocket_route`` / ``WebSocketRoute`` function, a
+    ``WebSocketEndpoint`` subclass (its subclasses inherit the mark), or a FastAPI
+    ``@app.websocket`` / ``APIRouter`` function (dependencies and parameter injection unchanged)::
+
+        @app.websocket("/ws")
+        @ferrosocket.adopt
+        async def ws(websocket: WebSocket): ...
+
+    The endpoint's WebSocket is then a ``ferrosocket.WebSocket``; the rest of the app keeps
+    Starlette's. It works through the scope's ``"endpoint"``, which Starlette's router sets
+    before the route builds its WebSocket; a raw ASGI app (no router) should construct
+    ``ferrosocket.WebSocket`` itself. The endpoint object is returned as it is, with one
+    attribute set; a wrapper applied on top with ``functools.wraps`` copies the mark.
+    """
+    with _switch.lock:
+        _bridge_on()
+    setattr(endpoint, _ADOPTED, True)
+    return endpoint
