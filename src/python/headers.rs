@@ -1,6 +1,8 @@
 //! `Headers`: the immutable, case-insensitive multidict over the scope's raw header list.
 
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyUnicodeEncodeError};
+use std::sync::OnceLock;
+
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -12,6 +14,9 @@ use crate::headers::{decode_latin1, lower_latin1, HeaderTable};
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
 pub struct Headers {
     pub(crate) table: HeaderTable,
+    /// The decoded value of each header, made on first lookup (lookups repeat; decoding is the
+    /// larger part of their cost).
+    values: Box<[OnceLock<Py<PyString>>]>,
 }
 
 /// Copies `(name, value)` byte pairs out of any iterable of 2-item sequences.
@@ -20,6 +25,15 @@ pub fn table_from_pairs(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderTable> {
     let mut table = HeaderTable::with_capacity(hint, hint * 32);
     for pair in pairs.try_iter()? {
         let pair = pair?;
+        // The ASGI shape, a 2-tuple of bytes, without touching reference counts.
+        if let Ok(tuple) = pair.cast::<PyTuple>() {
+            if let [name, value] = tuple.as_slice() {
+                if let (Ok(name), Ok(value)) = (name.cast::<PyBytes>(), value.cast::<PyBytes>()) {
+                    table.push(name.as_bytes(), value.as_bytes());
+                    continue;
+                }
+            }
+        }
         let (name, value) = if let Ok(tuple) = pair.cast::<PyTuple>() {
             if tuple.len() != 2 {
                 return Err(bad_pair(&pair));
@@ -64,6 +78,26 @@ pub fn latin1_str<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
     }
 }
 
+/// Runs `f` on the lowered lookup key: short ASCII keys (all real header names) are lowered
+/// into a stack buffer, anything else goes through [`lookup_key`].
+pub fn with_lookup_key<R>(key: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> PyResult<R> {
+    if key.is_exact_instance_of::<PyString>() {
+        if let Some(text) = key.cast::<PyString>().ok().and_then(|t| t.to_str().ok()) {
+            let bytes = text.as_bytes();
+            let mut buf = [0u8; 64];
+            if bytes.is_ascii() {
+                if let Some(slot) = buf.get_mut(..bytes.len()) {
+                    for (out, b) in slot.iter_mut().zip(bytes) {
+                        *out = b.to_ascii_lowercase();
+                    }
+                    return Ok(f(slot));
+                }
+            }
+        }
+    }
+    Ok(f(&lookup_key(key)?))
+}
+
 /// Starlette's `key.lower().encode("latin-1")`, with Python's own errors for odd keys.
 pub fn lookup_key(key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(text) = key.cast::<PyString>() {
@@ -92,7 +126,19 @@ fn encode_error(key: &Bound<'_, PyAny>) -> PyErr {
 
 impl Headers {
     pub fn from_table(table: HeaderTable) -> Self {
-        Headers { table }
+        let values = (0..table.len()).map(|_| OnceLock::new()).collect();
+        Headers { table, values }
+    }
+
+    /// The value of header `index` as a (cached) `str`.
+    fn value_str<'py>(&self, py: Python<'py>, index: usize) -> Option<Bound<'py, PyString>> {
+        let (_, raw) = self.table.get(index)?;
+        let cell = self.values.get(index)?;
+        Some(
+            cell.get_or_init(|| latin1_str(py, raw).unbind())
+                .bind(py)
+                .clone(),
+        )
     }
 
     /// The raw pairs as a new list of `(bytes, bytes)` tuples.
@@ -117,12 +163,8 @@ impl Headers {
     }
 
     fn first_value<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyString>>> {
-        let lowered = lookup_key(key)?;
-        Ok(self
-            .table
-            .position(&lowered)
-            .and_then(|i| self.table.get(i))
-            .map(|(_, v)| latin1_str(key.py(), v)))
+        let index = with_lookup_key(key, |lowered| self.table.position(lowered))?;
+        Ok(index.and_then(|i| self.value_str(key.py(), i)))
     }
 }
 
@@ -196,13 +238,12 @@ impl Headers {
 
     fn getlist<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let py = key.py();
-        let lowered = lookup_key(key)?;
-        let values = self
-            .table
-            .positions(&lowered)
-            .filter_map(|i| self.table.get(i))
-            .map(|(_, v)| latin1_str(py, v));
-        PyList::new(py, values)
+        let indices: Vec<usize> =
+            with_lookup_key(key, |lowered| self.table.positions(lowered).collect())?;
+        PyList::new(
+            py,
+            indices.into_iter().filter_map(|i| self.value_str(py, i)),
+        )
     }
 
     #[pyo3(signature = (key, default = None))]
@@ -232,7 +273,14 @@ impl Headers {
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.table.position(&lookup_key(key)?).is_some())
+        with_lookup_key(key, |lowered| self.table.position(lowered).is_some())
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        for value in self.values.iter().filter_map(OnceLock::get) {
+            visit.call(value)?;
+        }
+        Ok(())
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
