@@ -13,6 +13,8 @@ __all__ = [
     "UrlParts",
     "__version__",
     "_register",
+    "url_from_scope",
+    "url_new",
     "url_from_scope_string",
 ]
 
@@ -130,6 +132,8 @@ class Connection:
     def _app_disconnected(self) -> BaseException: ...
 
 def url_from_scope_string(scope: Any) -> str: ...
+def url_from_scope(scope: Any) -> Any: ...
+def url_new(cls: type, url: Any = None, scope: Any = None, **components: Any) -> Any: ...
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type
 ) -> None: ...

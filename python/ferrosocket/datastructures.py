@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from operator import attrgetter
-from typing import Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode
 
-from ferrosocket._core import Address, Headers, QueryParams, UrlParts, url_from_scope_string
+from ferrosocket._core import Address, Headers, QueryParams, UrlParts, url_new
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 
@@ -31,17 +31,13 @@ class URL(str):
     __slots__ = ("_parts",)
     _parts: UrlParts
 
-    def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL:
-        if scope is not None:
-            assert not url, 'Cannot set both "url" and "scope".'
-            assert not components, 'Cannot set both "scope" and "**components".'
-            url = url_from_scope_string(scope)
-        elif components:
-            assert not url, 'Cannot set both "url" and "**components".'
-            url = URL("").replace(**components).components.geturl()
-        self = str.__new__(cls, url)
-        self._parts = UrlParts(url)
-        return self
+    if TYPE_CHECKING:
+
+        def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL: ...
+
+    else:
+        # Starlette's signature and assertions, in one native call (see _core.url_new).
+        __new__ = staticmethod(url_new)
 
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
@@ -128,6 +124,11 @@ class URL(str):
         if self.password:
             url = str(self.replace(password="********"))
         return f"{self.__class__.__name__}({url!r})"
+
+
+def _url_text_from_components(**components: Any) -> str:
+    """``URL(**components)``'s text, as Starlette builds it."""
+    return URL("").replace(**components).components.geturl()
 
 
 class MutableHeaders(Headers):

@@ -1,9 +1,12 @@
 //! URL building from the scope and URL component parsing, for the Python `URL` str subclass.
 
+use std::sync::OnceLock;
+
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
 use crate::host::parse_host_header;
@@ -27,7 +30,35 @@ pub fn scope_get<'py>(
 /// The value of the first header named exactly `b"host"`, as Starlette's URL reads it.
 fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let py = scope.py();
-    for pair in scope.get_item(intern!(py, "headers"))?.try_iter()? {
+    let headers = scope.get_item(intern!(py, "headers"))?;
+    // The ASGI shape, a list of 2-tuples of bytes, read without touching reference counts.
+    if let Ok(list) = headers.cast::<PyList>() {
+        let mut plain = true;
+        for pair in list.iter() {
+            let Ok(tuple) = pair.cast::<PyTuple>() else {
+                plain = false;
+                break;
+            };
+            let [key, value] = tuple.as_slice() else {
+                plain = false;
+                break;
+            };
+            match (key.cast::<PyBytes>(), value.cast::<PyBytes>()) {
+                (Ok(key), Ok(value)) if key.as_bytes() == b"host" => {
+                    return Ok(Some(decode_latin1(value.as_bytes())))
+                }
+                (Ok(_), Ok(_)) => {}
+                _ => {
+                    plain = false;
+                    break;
+                }
+            }
+        }
+        if plain {
+            return Ok(None);
+        }
+    }
+    for pair in headers.try_iter()? {
         let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
         let is_host = match key.cast::<PyBytes>() {
             Ok(key) => key.as_bytes() == b"host",
@@ -129,17 +160,80 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// A new `ferrosocket.URL` (the str subclass) for `text`, with its parsed parts attached.
+/// `str.__new__`, looked up once.
+static STR_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 pub fn make_url<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let cls = url_class(py)?;
-    let cls = &cls;
-    let url = py
-        .get_type::<PyString>()
-        .call_method1(intern!(py, "__new__"), (cls, text))?;
+    make_url_of(&url_class(py)?, text)
+}
+
+/// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`.
+fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let str_new = STR_NEW.get_or_try_init(py, || {
+        py.get_type::<PyString>()
+            .getattr(intern!(py, "__new__"))
+            .map(Bound::unbind)
+    })?;
+    let url = str_new.bind(py).call1((cls, text))?;
     url.setattr(intern!(py, "_parts"), UrlParts::parse(py, text)?)?;
     Ok(url)
 }
 
-/// `ferrosocket.URL(scope=scope)`.
+/// `URL.__new__(cls, url="", scope=None, **components)`: Starlette's three ways to make a URL,
+/// as one native call (a Python `__new__` with keyword handling costs more than the parsing).
+#[pyfunction]
+#[pyo3(signature = (cls, url = None, scope = None, **components))]
+pub fn url_new<'py>(
+    cls: &Bound<'py, PyType>,
+    url: Option<&Bound<'py, PyAny>>,
+    scope: Option<&Bound<'py, PyAny>>,
+    components: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let has_url = match url {
+        Some(url) => url.is_truthy()?,
+        None => false,
+    };
+    let has_components = components.is_some_and(|c| !c.is_empty());
+    let assert = |ok: bool, message: &'static str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(pyo3::exceptions::PyAssertionError::new_err(message))
+        }
+    };
+    if let Some(scope) = scope.filter(|s| !s.is_none()) {
+        assert(!has_url, r#"Cannot set both "url" and "scope"."#)?;
+        assert(
+            !has_components,
+            r#"Cannot set both "scope" and "**components"."#,
+        )?;
+        return make_url_of(cls, &url_string_from_scope(scope)?);
+    }
+    if has_components {
+        assert(!has_url, r#"Cannot set both "url" and "**components"."#)?;
+        // Rare: let the Python side build it from components (Starlette's own algorithm).
+        let text = py
+            .import("ferrosocket.datastructures")?
+            .getattr("_url_text_from_components")?
+            .call((), components)?;
+        return make_url_of(cls, &text.str()?.to_cow()?);
+    }
+    let text = match url {
+        Some(url) => url.str()?.to_cow()?.into_owned(),
+        None => String::new(),
+    };
+    make_url_of(cls, &text)
+}
+
+/// `ferrosocket.URL(scope=scope)`, built in one call.
+#[pyfunction(name = "url_from_scope")]
+pub fn url_object_from_scope<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    make_url(scope.py(), &url_string_from_scope(scope)?)
+}
+
+/// The text of `ferrosocket.URL(scope=scope)`.
 #[pyfunction]
 pub fn url_from_scope_string(scope: &Bound<'_, PyAny>) -> PyResult<String> {
     url_string_from_scope(scope)
@@ -151,6 +245,8 @@ pub struct UrlParts {
     /// The split URL, or the message of the `ValueError` `urlsplit` raises for it (Starlette
     /// raises it on first access to a component, so do we).
     split: Result<SplitUrl, String>,
+    /// scheme, netloc, path, query, fragment as Python strings, made on first access.
+    strings: [OnceLock<Py<PyString>>; 5],
 }
 
 impl UrlParts {
@@ -165,7 +261,29 @@ impl UrlParts {
             Ok(split) => Ok(split),
             Err(err) => Err(err.message()),
         };
-        Ok(UrlParts { split })
+        Ok(UrlParts {
+            split,
+            strings: Default::default(),
+        })
+    }
+
+    /// Component `index` (see `strings`) as a cached Python string.
+    fn component<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyString>> {
+        let split = self.split()?;
+        let text = match index {
+            0 => &split.scheme,
+            1 => &split.netloc,
+            2 => &split.path,
+            3 => &split.query,
+            _ => &split.fragment,
+        };
+        match self.strings.get(index) {
+            Some(cell) => Ok(cell
+                .get_or_init(|| PyString::new(py, text).unbind())
+                .bind(py)
+                .clone()),
+            None => Ok(PyString::new(py, text)),
+        }
     }
 
     fn split(&self) -> PyResult<&SplitUrl> {
@@ -196,28 +314,28 @@ impl UrlParts {
     }
 
     #[getter]
-    fn scheme(&self) -> PyResult<&str> {
-        Ok(&self.split()?.scheme)
+    fn scheme<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.component(py, 0)
     }
 
     #[getter]
-    fn netloc(&self) -> PyResult<&str> {
-        Ok(&self.split()?.netloc)
+    fn netloc<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.component(py, 1)
     }
 
     #[getter]
-    fn path(&self) -> PyResult<&str> {
-        Ok(&self.split()?.path)
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.component(py, 2)
     }
 
     #[getter]
-    fn query(&self) -> PyResult<&str> {
-        Ok(&self.split()?.query)
+    fn query<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.component(py, 3)
     }
 
     #[getter]
-    fn fragment(&self) -> PyResult<&str> {
-        Ok(&self.split()?.fragment)
+    fn fragment<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.component(py, 4)
     }
 
     #[getter]
@@ -249,6 +367,13 @@ impl UrlParts {
             None => lowered,
         };
         Ok(Some(PyString::new(py, &text)))
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        for value in self.strings.iter().filter_map(OnceLock::get) {
+            visit.call(value)?;
+        }
+        Ok(())
     }
 
     #[getter]
