@@ -13,7 +13,7 @@ PY      := $(VENV)/bin/python
 # A copy of the requirements last installed: the venv is re-installed only when they differ.
 STAMP   := $(VENV)/.requirements-dev.installed
 # Python trees that exist, for ruff.
-PY_DIRS := $(wildcard python tests examples benches)
+PY_DIRS := $(wildcard python tests examples benches scripts)
 
 # maturin develop installs into $VIRTUAL_ENV; PyO3's build script (clippy --features python)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
@@ -58,7 +58,7 @@ lint: venv ## rustfmt, clippy (core and python feature), ruff, mypy --strict
 	$(VENV_ENV) cargo clippy --all-targets --features python -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
-	$(VENV)/bin/mypy --strict python/ferrosocket
+	$(VENV)/bin/mypy --strict python/ferrosocket examples
 
 # BENCH_ARGS go to benches/report.py: e.g. --processes 9, --check (exit 1 on a missed target), --quick.
 bench: venv ## Benchmarks: cargo bench (Rust core), then ferrosocket vs Starlette on a release build
@@ -73,6 +73,18 @@ dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosoc
 
 demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
 	$(PY) examples/demo.py
+
+# Shipping: the wheel users install, tested as installed; the GitHub Actions workflows.
+.PHONY: wheel wheel-test actionlint
+wheel: venv ## Release wheel (fat LTO, manylinux2014 via zig) and sdist into dist/, auditwheel-checked
+	VENV=$(VENV) scripts/build_wheel.sh
+
+wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the tests; build the sdist
+	FERROSOCKET_WHEEL="$$(ls dist/ferrosocket-*.whl)" FERROSOCKET_SDIST="$$(ls dist/ferrosocket-*.tar.gz)" \
+		$(PY) -m pytest -p no:cacheprovider -s tests/wheel
+
+actionlint: venv ## Check .github/workflows/ with actionlint (and shellcheck for run: steps)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/actionlint -color=false
 
 clean: ## Remove build outputs and caches (keeps .venv)
 	cargo clean

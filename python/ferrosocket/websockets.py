@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
@@ -59,7 +59,12 @@ def _use(states: Iterable[Any], disconnect: type[WebSocketDisconnect], disconnec
 
 _use(WebSocketState, WebSocketDisconnect, WebSocketDisconnected)
 
-StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
+if TYPE_CHECKING:  # Starlette's default (State), so a bare `WebSocket` annotation type-checks as there
+    from typing_extensions import TypeVar as _TypeVar
+
+    StateT = _TypeVar("StateT", bound="Mapping[str, Any] | State", default=State)
+else:
+    StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
 
 
 class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
