@@ -33,6 +33,14 @@ const NO_STATUS_CODE: i64 = 1005;
 /// The code for a connection lost without a close frame.
 const ABNORMAL_CLOSURE: i64 = 1006;
 
+/// `WebSocketDisconnect(code=1006)`, built as Starlette builds it (a keyword argument: its
+/// `args` stay empty).
+fn abnormal_closure<'py>(cls: &Bound<'py, pyo3::types::PyType>) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = PyDict::new(cls.py());
+    kwargs.set_item(intern!(cls.py(), "code"), ABNORMAL_CLOSURE)?;
+    cls.call((), Some(&kwargs))
+}
+
 /// What a send step tells the Python side, as bit flags in an int (cheap to return):
 /// bit 0: an `OSError` from the server's send means the peer is gone; bits 1-3: the application
 /// state to commit after the send returned, plus one (0: no change).
@@ -51,7 +59,8 @@ struct Refs {
     url: Option<Py<PyAny>>,
     headers: Option<Py<Headers>>,
     query_params: Option<Py<QueryParams>>,
-    /// The peer's close code and reason, once a disconnect was received.
+    /// The peer's close code and reason (as the message had it: None when missing), once a
+    /// disconnect was received.
     close: Option<(Py<PyAny>, Py<PyAny>)>,
 }
 
@@ -145,7 +154,7 @@ impl Connection {
             let cls = disconnect_class(py)?;
             let exc = match close {
                 Some((code, reason)) => cls.call1((code, reason))?,
-                None => cls.call1((ABNORMAL_CLOSURE,))?,
+                None => abnormal_closure(&cls)?,
             };
             Ok(PyErr::from_value(exc))
         };
@@ -176,10 +185,10 @@ impl Connection {
                 Some(code) => code,
                 None => PyInt::new(py, NO_STATUS_CODE).into_any(),
             };
-            let reason = match get(message, intern!(py, "reason"))? {
-                Some(reason) if reason.is_truthy()? => reason,
-                _ => PyString::intern(py, "").into_any(),
-            };
+            // Kept as the message had it: Starlette builds `WebSocketDisconnect(code, reason)`
+            // from `message.get("reason")`, and its args show it.
+            let reason =
+                get(message, intern!(py, "reason"))?.unwrap_or_else(|| py.None().into_bound(py));
             // Swap under the lock, drop the old value (if any) after it: a decref can run Python.
             let old = lock(&self.refs)
                 .close
@@ -261,8 +270,15 @@ impl Connection {
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Option<(Bound<'py, PyAny>, u8)>> {
         let py = message.py();
-        let (text, kind) = message_type(message)?;
         let current = load(&self.application_state);
+        if current == State::Disconnected {
+            // As Starlette: the state is checked before the message is read.
+            return Err(state_error(
+                py,
+                state::StateError::Disconnected(state::SEND_AFTER_CLOSE),
+            ));
+        }
+        let (text, kind) = message_type(message)?;
         let step = match state::send_step(current, text.as_deref(), "") {
             Ok(step) => step,
             Err(_) => {
@@ -520,13 +536,19 @@ impl Connection {
             .map(|(code, _)| code.bind(py).clone())
     }
 
-    /// The peer's close reason, once a disconnect was received, else None.
+    /// The peer's close reason (`""` when it sent none), once a disconnect was received, else
+    /// None.
     #[getter]
-    fn close_reason<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        lock(&self.refs)
+    fn close_reason<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let reason = lock(&self.refs)
             .close
             .as_ref()
-            .map(|(_, reason)| reason.bind(py).clone())
+            .map(|(_, reason)| reason.bind(py).clone());
+        match reason {
+            Some(reason) if reason.is_truthy()? => Ok(Some(reason)),
+            Some(_) => Ok(Some(PyString::intern(py, "").into_any())),
+            None => Ok(None),
+        }
     }
 
     /// The URL, a `str` subclass with the parsed components.
@@ -710,7 +732,7 @@ impl Connection {
     /// `WebSocketDisconnect(1006)` to raise.
     fn _app_disconnected<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         store(&self.application_state, State::Disconnected);
-        disconnect_class(py)?.call1((ABNORMAL_CLOSURE,))
+        abnormal_closure(&disconnect_class(py)?)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -35,8 +35,11 @@ impl QueryParams {
     }
 }
 
-/// `(str(key), str(value))` for every pair an `ImmutableMultiDict(value)` would hold.
-fn collect_pairs(value: &Bound<'_, PyAny>, out: &mut Vec<(String, String)>) -> PyResult<()> {
+/// The `(key, value)` objects an `ImmutableMultiDict(value)` would hold, in order.
+fn collect_pairs<'py>(
+    value: &Bound<'py, PyAny>,
+    out: &mut Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> PyResult<()> {
     let py = value.py();
     if !value.is_truthy()? {
         return Ok(());
@@ -49,8 +52,7 @@ fn collect_pairs(value: &Bound<'_, PyAny>, out: &mut Vec<(String, String)>) -> P
         value.clone()
     };
     for item in items.try_iter()? {
-        let (key, val): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        out.push((key.str()?.to_string(), val.str()?.to_string()));
+        out.push(item?.extract()?);
     }
     Ok(())
 }
@@ -67,20 +69,54 @@ impl QueryParams {
         if args.len() >= 2 {
             return Err(PyAssertionError::new_err("Too many arguments."));
         }
-        let mut pairs = Vec::new();
-        if let Ok(value) = args.get_item(0) {
-            if let Ok(text) = value.cast::<PyString>() {
-                pairs = parse_qsl_str(&text.to_cow()?);
-            } else if let Ok(bytes) = value.cast::<PyBytes>() {
-                pairs = parse_qsl_latin1(bytes.as_bytes());
-            } else {
-                collect_pairs(&value, &mut pairs)?;
+        let value = args.get_item(0).ok();
+        let no_kwargs = kwargs.is_none_or(|k| k.is_empty());
+        // The common forms: a query string, as str or bytes.
+        let parsed = match &value {
+            Some(v) => match (v.cast::<PyString>(), v.cast::<PyBytes>()) {
+                (Ok(text), _) => Some(parse_qsl_str(&text.to_cow()?)),
+                (_, Ok(bytes)) => Some(parse_qsl_latin1(bytes.as_bytes())),
+                _ => None,
+            },
+            None => Some(Vec::new()),
+        };
+        if let (Some(pairs), true) = (&parsed, no_kwargs) {
+            return Self::from_pairs(py, pairs.clone());
+        }
+        // Everything else as Starlette does it: the pairs as given, a dict of them keyed by the
+        // objects as given (so keys equal before `str()`, like 0 and False, merge), then `str()`.
+        let mut given: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = Vec::new();
+        match (parsed, &value) {
+            (Some(pairs), _) => {
+                for (k, v) in pairs {
+                    given.push((
+                        PyString::new(py, &k).into_any(),
+                        PyString::new(py, &v).into_any(),
+                    ));
+                }
             }
+            (None, Some(value)) => collect_pairs(value, &mut given)?,
+            (None, None) => {}
         }
         if let Some(kwargs) = kwargs {
-            collect_pairs(kwargs.as_any(), &mut pairs)?;
+            collect_pairs(kwargs.as_any(), &mut given)?;
         }
-        Self::from_pairs(py, pairs)
+        let by_key = PyDict::new(py);
+        for (k, v) in &given {
+            by_key.set_item(k, v)?;
+        }
+        let dict = PyDict::new(py);
+        for (k, v) in by_key.iter() {
+            dict.set_item(k.str()?, v.str()?)?;
+        }
+        let pairs = given
+            .iter()
+            .map(|(k, v)| Ok((k.str()?.to_string(), v.str()?.to_string())))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(QueryParams {
+            pairs,
+            dict: dict.unbind(),
+        })
     }
 
     fn getlist<'py>(

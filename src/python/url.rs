@@ -105,7 +105,8 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
         Some(scheme) => scheme.extract()?,
         None => "http".to_owned(),
     };
-    let server = scope_get(scope, intern!(py, "server"))?;
+    // `scope.get("server")`: a missing key and None both mean no server.
+    let server = scope_get(scope, intern!(py, "server"))?.filter(|s| !s.is_none());
     let path_obj = scope.get_item(intern!(py, "path"))?;
     let path = path_obj.cast::<PyString>()?.to_cow()?;
     let query_bytes = scope_get(scope, intern!(py, "query_string"))?;
