@@ -106,15 +106,21 @@ fn get<'py>(
     }
 }
 
-/// `message["type"]` as text (None when it is not a str), and the object itself.
-fn message_type<'py>(message: &Bound<'py, PyAny>) -> PyResult<(Option<String>, Bound<'py, PyAny>)> {
+/// `message["type"]` as text (None when it is not a str), and the object itself. `in_set`:
+/// Starlette tests this type with `in {...}` here (not `!=`), where an unhashable type raises
+/// `TypeError`.
+fn message_type<'py>(
+    message: &Bound<'py, PyAny>,
+    in_set: bool,
+) -> PyResult<(Option<String>, Bound<'py, PyAny>)> {
     let py = message.py();
     let kind = match get(message, intern!(py, "type"))? {
         Some(kind) => kind,
         None => return Err(PyKeyError::new_err("type")),
     };
-    // Starlette tests `message_type in {...}`: an unhashable type raises TypeError there.
-    kind.hash()?;
+    if in_set {
+        kind.hash()?;
+    }
     let text = match kind.cast::<PyString>() {
         Ok(s) => Some(s.to_cow()?.into_owned()),
         Err(_) => None,
@@ -166,7 +172,7 @@ impl Connection {
     fn finish_receive(&self, message: &Bound<'_, PyAny>, phase: ReceivePhase) -> PyResult<bool> {
         let py = message.py();
         self.receiving.store(false, Ordering::Release);
-        let (text, kind) = message_type(message)?;
+        let (text, kind) = message_type(message, phase == ReceivePhase::Stream)?;
         let moved = match state::after_receive(phase, text.as_deref(), "") {
             Ok(moved) => moved,
             Err(_) => {
@@ -278,7 +284,7 @@ impl Connection {
                 state::StateError::Disconnected(state::SEND_AFTER_CLOSE),
             ));
         }
-        let (text, kind) = message_type(message)?;
+        let (text, kind) = message_type(message, current != State::Response)?;
         let step = match state::send_step(current, text.as_deref(), "") {
             Ok(step) => step,
             Err(_) => {

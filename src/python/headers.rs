@@ -40,11 +40,19 @@ pub fn table_from_pairs(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderTable> {
             }
             (tuple.get_item(0)?, tuple.get_item(1)?)
         } else {
-            pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
-                .map_err(|_| bad_pair(&pair))?
+            // Any 2-item iterable, as Starlette's `for key, value in headers` accepts.
+            let items: Vec<Bound<'_, PyAny>> = pair
+                .try_iter()
+                .and_then(|it| it.collect::<PyResult<_>>())
+                .map_err(|_| bad_pair(&pair))?;
+            match <[Bound<'_, PyAny>; 2]>::try_from(items) {
+                Ok([name, value]) => (name, value),
+                Err(_) => return Err(bad_pair(&pair)),
+            }
         };
         with_bytes(&name, |n| with_bytes(&value, |v| table.push(n, v)))
-            .map_err(|_| bad_pair(&pair))??;
+            .and_then(|inner| inner)
+            .map_err(|_| bad_pair(&pair))?;
     }
     Ok(table)
 }
