@@ -67,12 +67,26 @@ bench: venv ## Benchmarks: cargo bench (Rust core), then ferrosocket vs Starlett
 	$(MAKE) build-release
 	$(PY) benches/report.py --rust target/cargo-bench.txt $(BENCH_ARGS)
 
+# LOAD_ARGS go to benches/load.py: e.g. --reps 5, --sizes 1000x100, --servers uvicorn, --check.
+# --nice -10 (as root) raises the priority of the servers and clients it starts, against other work.
+.PHONY: load
+load: venv ## Load test: C connections x M echo round trips, uvicorn and granian, on a release build
+	$(MAKE) build-release
+	$(PY) benches/load.py --nice -10 $(LOAD_ARGS)
+
 # Downloads the Starlette and FastAPI sdists (cached in target/dropin/) for their test files.
 dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosocket.install() on
 	$(PY) tests/dropin/run_upstream.py
 
 demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
 	$(PY) examples/demo.py
+
+# FUZZ_SECONDS per harness (default 20); FUZZ_ARGS go to tests/fuzz/run.py (e.g. --only fuzz_url).
+# The proptest targets run in `cargo test`; FUZZ_CASES=N cargo test --test fuzz_core runs them longer.
+FUZZ_SECONDS ?= 20
+.PHONY: fuzz
+fuzz: venv ## atheris harnesses (tests/fuzz/), each FUZZ_SECONDS, on a coverage-instrumented build
+	$(PY) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 # Shipping: the wheel users install, tested as installed; the GitHub Actions workflows.
 .PHONY: wheel wheel-test actionlint
