@@ -494,10 +494,13 @@ def test_dumps_fast_path_returns_orjson_output() -> None:
 
 
 def test_plain_enum_documented_deviation() -> None:
-    # Starlette raises TypeError for plain Enum members; orjson's fast path writes the value.
-    # Whenever the payload takes the checked path (here: a null is present) we match Starlette.
+    # Starlette raises TypeError for plain Enum members; ferrosocket writes the value, the same
+    # way on orjson's fast path and on the stdlib path (here taken because a null is present).
     with pytest.raises(TypeError, match="^Object of type Plain is not JSON serializable$"):
         ref_dumps([Plain.A])
     assert fj.dumps_text([Plain.A]) == "[1]"
-    with pytest.raises(TypeError, match="^Object of type Plain is not JSON serializable$"):
-        fj.dumps_text([Plain.A, None])
+    assert fj.dumps_text([Plain.A, None]) == "[1,null]"
+    assert fj.dumps_bytes([Plain.A, float("nan")]) == b"[1,NaN]"
+    # Other unsupported types still raise the stdlib's own error on the stdlib path.
+    with pytest.raises(TypeError, match="^Object of type object is not JSON serializable$"):
+        fj.dumps_text([object(), None])

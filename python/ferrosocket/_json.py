@@ -18,12 +18,13 @@ and messages are the stdlib's.  The "could differ" checks are cheap scans:
   Dataclasses, datetimes and subclasses of builtins are passed through to the stdlib.
 
 Known deviation (not detectable without walking every payload): members of plain ``enum.Enum``
-(not ``IntEnum``/``StrEnum``) and ``orjson.Fragment`` are written as their value / content on
-the fast path, where Starlette raises ``TypeError``.
+(not ``IntEnum``/``StrEnum``) are written as their value, on both paths, where Starlette raises
+``TypeError``; ``orjson.Fragment`` is written as its content on the fast path.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from typing import Any, Final
@@ -32,7 +33,18 @@ import orjson
 
 __all__ = ["dumps_bytes", "dumps_text", "loads_bytes", "loads_text"]
 
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # == Starlette's json.dumps
+
+def _enum_value(obj: Any) -> Any:
+    """The stdlib encoder's ``default``: plain Enum members as their value (what orjson writes on
+    the fast path), so a payload is encoded the same way whichever path it takes; anything else
+    raises the stdlib's own ``TypeError``."""
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+# == Starlette's json.dumps, but for plain Enum members (see the module docstring).
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_enum_value)
 _DUMPS_OPTIONS: Final = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 )

@@ -111,7 +111,7 @@ impl QueryParams {
         }
         let pairs = given
             .iter()
-            .map(|(k, v)| Ok((k.str()?.to_string(), v.str()?.to_string())))
+            .map(|(k, v)| Ok((k.str()?.to_str()?.to_owned(), v.str()?.to_str()?.to_owned())))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(QueryParams {
             pairs,

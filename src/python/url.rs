@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -59,7 +59,7 @@ fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         }
     }
     for pair in headers.try_iter()? {
-        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
+        let (key, value) = unpack_pair(&pair?)?;
         let is_host = match key.cast::<PyBytes>() {
             Ok(key) => key.as_bytes() == b"host",
             Err(_) => key.eq(PyBytes::new(py, b"host"))?,
@@ -79,7 +79,14 @@ fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
 
 /// `a, b = obj` for any iterable, with Python's own errors.
 fn unpack_pair<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let mut items = obj.try_iter()?;
+    let mut items = obj.try_iter().map_err(|_| {
+        let name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        PyTypeError::new_err(format!("cannot unpack non-iterable {name} object"))
+    })?;
     let first = items.next().transpose()?;
     let second = items.next().transpose()?;
     match (first, second) {

@@ -74,8 +74,8 @@ def check_table(inp: Input) -> None:
         name = inp.pick(NAMES) if inp.bool() else inp.raw(8)
         pairs.append((name, inp.raw(16)))
     keys = lookup_keys(inp, [n for n, _ in pairs] + NAMES[:3])
-    # The scope's headers as a list or a tuple of tuples; lists of lists (which ASGI allows)
-    # only with FUZZ_KNOWN_DIVERGENCES=1 (see README.md).
+    # The scope's headers as a list or a tuple of tuples; lists of lists (which ASGI allows: their
+    # `raw` differs) only with FUZZ_KNOWN_DIVERGENCES=1 (see README.md).
     shape = inp.int(0, 2)
     if shape == 1 and KNOWN_DIVERGENCES:
         headers: Any = [list(p) for p in pairs]
