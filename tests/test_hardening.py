@@ -397,3 +397,24 @@ async def test_accept_moves_state_only_after_the_send_and_maps_oserror() -> None
         await ws.accept()
     assert caught.value.code == 1006
     assert ws.application_state is WebSocketState.DISCONNECTED
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [([(b"x", b"a\r\nb")], ValueError), ([(b"bad name", b"v")], ValueError), ([("x", "y")], TypeError)],
+)
+async def test_denial_headers_checked_like_accept(headers: Any, error: type[Exception]) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(scope(), peer.receive, peer.send)
+    with pytest.raises(error):
+        await ws.send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+    assert_unchanged(ws, peer, WebSocketState.CONNECTING)
+    # Duplicate names (two set-cookie headers) are fine, and names go out lower-cased.
+    await ws.send(
+        {
+            "type": "websocket.http.response.start",
+            "status": 403,
+            "headers": [(b"Set-Cookie", b"a"), (b"set-cookie", b"b")],
+        }
+    )
+    assert peer.sent[0]["headers"] == [(b"set-cookie", b"a"), (b"set-cookie", b"b")]

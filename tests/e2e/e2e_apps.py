@@ -99,6 +99,49 @@ async def echo(ws: WebSocket[Any], report: Report) -> None:
         report["disconnect"] = [exc.code, exc.reason]
 
 
+# Messages every server mishandles in its own way (shared/reference/anchors.md, section 2):
+# ferrosocket must refuse each before the server sees it, and the connection must go on.
+BAD_BEFORE_ACCEPT: list[tuple[str, Callable[[WebSocket[Any]], Awaitable[None]]]] = [
+    ("subprotocol not offered", lambda ws: ws.accept(subprotocol="never-offered")),
+    ("subprotocol with CRLF", lambda ws: ws.accept(subprotocol="chat\r\nx: y")),
+    ("header value with CRLF", lambda ws: ws.accept(headers=[(b"x-a", b"1\r\nx-b: 2")])),
+    (
+        "header named sec-websocket-protocol",
+        lambda ws: ws.accept(headers=[(b"sec-websocket-protocol", b"x")]),
+    ),
+]
+BAD_AFTER_ACCEPT: list[tuple[str, Callable[[WebSocket[Any]], Awaitable[None]]]] = [
+    ("send neither text nor bytes", lambda ws: ws.send({"type": "websocket.send"})),
+    ("text=b'raw'", lambda ws: ws.send({"type": "websocket.send", "text": b"raw"})),
+    ("bytes='str'", lambda ws: ws.send({"type": "websocket.send", "bytes": "str"})),
+    ("send_text(bytes)", lambda ws: ws.send_text(b"raw")),  # type: ignore[arg-type]
+    ("send_bytes(str)", lambda ws: ws.send_bytes("str")),  # type: ignore[arg-type]
+    ("close code 5000", lambda ws: ws.close(5000)),
+    ("close code 999", lambda ws: ws.close(999)),
+    ("close reason int", lambda ws: ws.close(1000, 5)),  # type: ignore[arg-type]
+]
+
+
+async def refused(ws: WebSocket[Any], report: Report) -> None:
+    """Tries every bad message; records each refusal; then echoes one message and closes."""
+    seen: dict[str, str] = report.setdefault("refused", {})
+    for name, attempt in BAD_BEFORE_ACCEPT:
+        try:
+            await attempt(ws)
+            seen[name] = "sent"
+        except (TypeError, ValueError) as exc:
+            seen[name] = type(exc).__name__
+    await ws.accept()
+    for name, attempt in BAD_AFTER_ACCEPT:
+        try:
+            await attempt(ws)
+            seen[name] = "sent"
+        except (TypeError, ValueError) as exc:
+            seen[name] = type(exc).__name__
+    await ws.send_text(await ws.receive_text())
+    await ws.close(1000, "é" * 100)  # cut to 123 bytes at a character boundary
+
+
 async def subprotocol(ws: WebSocket[Any], report: Report) -> None:
     offered = list(ws.scope.get("subprotocols", []))
     report["offered"] = offered
@@ -180,6 +223,7 @@ ROUTES: dict[str, Callable[[WebSocket[Any], Report], Awaitable[None]]] = {
     "/drop-then-send": drop_then_send,
     "/deny": deny,
     "/reject": reject,
+    "/refused": refused,
 }
 
 

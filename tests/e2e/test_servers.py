@@ -57,10 +57,19 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
-from e2e_apps import DENIAL_BODY_PARTS, DENIAL_HEADER, DENIAL_STATUS, SELFTEST, SUBPROTOCOL
+from e2e_apps import (
+    BAD_AFTER_ACCEPT,
+    BAD_BEFORE_ACCEPT,
+    DENIAL_BODY_PARTS,
+    DENIAL_HEADER,
+    DENIAL_STATUS,
+    SELFTEST,
+    SUBPROTOCOL,
+)
 from e2e_servers import Server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 T = TypeVar("T")
 
@@ -264,6 +273,27 @@ def test_app_closes_with_code_and_reason(server: Server) -> None:
     code, reason, report = run(conversation())
     assert (code, reason) == (4000, "bye")
     assert "disconnect" not in report  # the app closed and returned; it never received again
+    assert_states(report, "CONNECTED", "DISCONNECTED")
+
+
+def test_bad_messages_are_refused_before_the_server_sees_them(server: Server) -> None:
+    """Every message the servers mishandle (crash, wrong frame, aborted process) is refused by
+    ferrosocket with TypeError/ValueError; the connection then works normally on every server."""
+
+    async def conversation() -> tuple[str, int | None, str | None, dict[str, Any]]:
+        conn_id = new_id()
+        async with open_ws(server, f"/refused?id={conn_id}", subprotocols=[Subprotocol("chat")]) as ws:
+            await ws.send("still fine")
+            echoed = await ws.recv()
+            await recv_until_closed(ws)
+            code, reason = ws.close_code, ws.close_reason
+        return str(echoed), code, reason, await fetch_report(server, conn_id)
+
+    echoed, code, reason, report = run(conversation())
+    assert echoed == "still fine"
+    assert (code, reason) == (1000, "é" * 61)
+    assert set(report["refused"]) == {name for name, _ in BAD_BEFORE_ACCEPT + BAD_AFTER_ACCEPT}
+    assert "sent" not in report["refused"].values(), report["refused"]
     assert_states(report, "CONNECTED", "DISCONNECTED")
 
 
