@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import ferrosocket
 from ferrosocket import URL, Headers, MutableHeaders, QueryParams, WebSocket
-from ferrosocket._core import UrlParts, url_from_scope_string
+from ferrosocket._core import UrlParts
 
 
 class Hostile:
@@ -144,7 +144,6 @@ def test_datastructures_never_panic(a: Any, b: Any, c: Any) -> None:
     call(UrlParts, a)
     call(URL, a)
     call(URL, scope=scopes(a))
-    call(url_from_scope_string, scopes(a))
     h = Headers(raw=[(b"host", b"x"), (b"a", b"1")])
     q = QueryParams("a=1&b=2")
     for target in (h, q):

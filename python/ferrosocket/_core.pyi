@@ -13,9 +13,7 @@ __all__ = [
     "UrlParts",
     "__version__",
     "_register",
-    "url_from_scope",
     "url_new",
-    "url_from_scope_string",
 ]
 
 __version__: str
@@ -131,8 +129,6 @@ class Connection:
     def _commit(self, step: int) -> None: ...
     def _app_disconnected(self) -> BaseException: ...
 
-def url_from_scope_string(scope: Any) -> str: ...
-def url_from_scope(scope: Any) -> Any: ...
 def url_new(cls: type, url: Any = None, scope: Any = None, **components: Any) -> Any: ...
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type

@@ -18,8 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<query_params::QueryParams>()?;
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
-    m.add_function(wrap_pyfunction!(url::url_from_scope_string, m)?)?;
-    m.add_function(wrap_pyfunction!(url::url_object_from_scope, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
     // `Address` is Starlette's NamedTuple; a PyO3 class cannot subclass tuple, so the module

@@ -235,18 +235,6 @@ pub fn url_new<'py>(
     make_url_of(cls, &text)
 }
 
-/// `ferrosocket.URL(scope=scope)`, built in one call.
-#[pyfunction(name = "url_from_scope")]
-pub fn url_object_from_scope<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    make_url(scope.py(), &url_string_from_scope(scope)?)
-}
-
-/// The text of `ferrosocket.URL(scope=scope)`.
-#[pyfunction]
-pub fn url_from_scope_string(scope: &Bound<'_, PyAny>) -> PyResult<String> {
-    url_string_from_scope(scope)
-}
-
 /// The components of a URL string, as `urllib.parse.urlsplit` gives them.
 #[pyclass(frozen, module = "ferrosocket._core")]
 pub struct UrlParts {
