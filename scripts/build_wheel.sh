@@ -70,7 +70,9 @@ if [[ ${#out[@]} -ne 1 || $(basename "${out[0]}") != "$(basename "$wheel")" ]]; 
     echo "FAILED: auditwheel repair changed the wheel's tags: $(basename "${out[0]-none}")" >&2
     exit 1
 fi
-if "$PY" -m zipfile -l "${out[0]}" | grep -q '\.libs/'; then
+# List first, then search: `grep -q` closing the pipe early would fail the pipeline under pipefail.
+listing=$("$PY" -m zipfile -l "${out[0]}")
+if grep -q '\.libs/' <<<"$listing"; then
     echo "FAILED: auditwheel repair had to graft shared libraries into the wheel" >&2
     exit 1
 fi
