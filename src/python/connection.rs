@@ -17,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyAssertionError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
+use pyo3::pybacked::PyBackedStr;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, ReceivePhase, SendStep, State};
@@ -112,7 +113,7 @@ fn get<'py>(
 fn message_type<'py>(
     message: &Bound<'py, PyAny>,
     in_set: bool,
-) -> PyResult<(Option<String>, Bound<'py, PyAny>)> {
+) -> PyResult<(Option<PyBackedStr>, Bound<'py, PyAny>)> {
     let py = message.py();
     let kind = match get(message, intern!(py, "type"))? {
         Some(kind) => kind,
@@ -122,7 +123,8 @@ fn message_type<'py>(
         kind.hash()?;
     }
     let text = match kind.cast::<PyString>() {
-        Ok(s) => Some(s.to_cow()?.into_owned()),
+        // Borrowed, not copied: the str's UTF-8 form (cached by CPython for ASCII).
+        Ok(s) => Some(PyBackedStr::try_from(s.clone())?),
         Err(_) => None,
     };
     Ok((text, kind))
