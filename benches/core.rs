@@ -10,6 +10,7 @@
 use divan::{black_box, Bencher};
 use ferrosocket::headers::{lower_latin1, HeaderTable};
 use ferrosocket::host::parse_host_header;
+use ferrosocket::json_scan::{dumps_may_differ, loads_check, LoadsCheck};
 use ferrosocket::query::parse_qsl_latin1;
 use ferrosocket::scope_url::{url_from_scope, ScopeParts, Server};
 use ferrosocket::urlsplit::urlsplit;
@@ -187,6 +188,36 @@ mod url {
                 .ok()
                 .and_then(|split| split.port().ok().flatten())
         });
+    }
+}
+
+/// The chat message of the Python benchmarks (`JSON_MESSAGE` in benches/test_bench_python.py),
+/// as orjson writes it.
+const JSON_TEXT: &[u8] = "{\"type\":\"message\",\"room\":\"general\",\"id\":1234,\"user\":\
+    {\"id\":42,\"name\":\"Jürgen\"},\"text\":\"hello, world\",\"ts\":1700000000.25,\
+    \"tags\":[\"a\",\"b\"],\"edited\":false}"
+    .as_bytes();
+
+mod json {
+    use super::*;
+
+    /// `receive_json`'s scan of the input of a successful `orjson.loads`.
+    #[divan::bench]
+    fn loads_check_message() -> LoadsCheck {
+        loads_check(black_box(JSON_TEXT))
+    }
+
+    /// `send_json`'s scan of the output of `orjson.dumps`.
+    #[divan::bench]
+    fn dumps_may_differ_message() -> bool {
+        dumps_may_differ(black_box(JSON_TEXT))
+    }
+
+    /// The worst case of the loads scan: 4 KiB of 18-digit numbers.
+    #[divan::bench]
+    fn loads_check_digits_4k(bencher: Bencher) {
+        let text = format!("[{}0]", "123456789012345678,".repeat(215));
+        bencher.bench_local(|| loads_check(black_box(text.as_bytes())));
     }
 }
 

@@ -1,5 +1,6 @@
 //! Property-based fuzz targets for the pure Rust core (proptest): the query, Host header, header
-//! table, scope URL and urlsplit parsers, and the close-reason truncation.
+//! table, scope URL and urlsplit parsers, the close-reason truncation and the JSON fast-path
+//! scans.
 //!
 //! Every target feeds arbitrary input, biased toward the syntax of its grammar (`%` escapes, `+`,
 //! `&`, `=`, `;`, brackets, `:`, `@`, `/`, `?`, `#`, `\`, CR/LF/NUL, non-ASCII and, for byte
@@ -21,6 +22,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ferrosocket::headers::{decode_latin1, lower_latin1, HeaderTable};
 use ferrosocket::host::{is_ipv4_address, is_ipv6_address, parse_host_header, ParsedHost};
+use ferrosocket::json_scan::{
+    contains_null, count_open_brackets, dumps_may_differ, has_digit_run, has_uuid_tail,
+    loads_check, LoadsCheck,
+};
 use ferrosocket::query::{parse_qsl_latin1, parse_qsl_str, quote_plus, unquote, urlencode};
 use ferrosocket::scope_url::{
     escape_path, query_text, url_from_scope, ScopeParts, ScopeUrlError, Server,
@@ -1069,5 +1074,83 @@ proptest! {
             || (1007..=1014).contains(&code)
             || (3000..=4999).contains(&code);
         prop_assert_eq!(is_sendable_close_code(code), sendable);
+    }
+}
+
+// --- JSON fast-path scans -------------------------------------------------------------------
+
+/// One piece of JSON-ish bytes: the bytes the scans look for, near-misses of their patterns
+/// (digit runs of 17 to 21, UUID shapes with one byte changed, `null` pieces), brackets.
+fn json_piece() -> impl Strategy<Value = Vec<u8>> {
+    let uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\"";
+    prop_oneof![
+        4 => select(b"0123456789-abcdefABCDEF\"nul[{]},:. x\xc3\xa9".to_vec()).prop_map(|b| vec![b]),
+        2 => (17usize..=21, select(b"0123456789".to_vec()))
+            .prop_map(|(n, d)| vec![d; n]),
+        2 => (uuid, any::<prop::sample::Index>(), select(b"0aG-\"".to_vec())).prop_map(
+            |(s, i, b)| {
+                let mut v = s.into_bytes();
+                let k = i.index(v.len());
+                v[k] = b;
+                v
+            }
+        ),
+        1 => uuid.prop_map(String::into_bytes),
+        1 => "-([0-9a-f]{3,5}-){1,5}[0-9a-f]{11,13}\"?".prop_map(String::into_bytes),
+        2 => select(vec!["null", "nul", "ull", "nu", "ll", "n", "u", "l", "nnull", "nulll"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        1 => (0usize..300, select(b"[{".to_vec())).prop_map(|(n, b)| vec![b; n]),
+        1 => any::<u8>().prop_map(|b| vec![b]),
+    ]
+}
+
+fn json_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(json_piece(), 0..40).prop_map(|v| v.concat())
+}
+
+fn ref_has_digit_run(b: &[u8]) -> bool {
+    let mut run = 0;
+    b.iter().any(|c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 19
+    })
+}
+
+fn ref_has_uuid_tail(b: &[u8]) -> bool {
+    let pattern = b"-hhhh-hhhh-hhhh-hhhhhhhhhhhh\"";
+    b.windows(pattern.len()).any(|w| {
+        w.iter().zip(pattern).all(|(&c, &p)| match p {
+            b'h' => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+            _ => c == p,
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The JSON scans agree with naive byte-by-byte definitions (those of the Python code they
+    /// replace: `translate` + `find`/`count`, `find(b"null")`, the UUID regular expression).
+    #[test]
+    fn json_scans_match_reference(raw in prop_oneof![json_bytes(), fuzz_bytes()]) {
+        let digit_run = ref_has_digit_run(&raw);
+        let brackets = raw.iter().filter(|&&c| c == b'[' || c == b'{').count();
+        let null = raw.windows(4).any(|w| w == b"null");
+        let uuid = ref_has_uuid_tail(&raw);
+        prop_assert_eq!(has_digit_run(&raw), digit_run);
+        prop_assert_eq!(count_open_brackets(&raw), brackets);
+        prop_assert_eq!(contains_null(&raw), null);
+        prop_assert_eq!(has_uuid_tail(&raw), uuid);
+        prop_assert_eq!(dumps_may_differ(&raw), null || uuid);
+        let want = if raw.len() < 19 {
+            LoadsCheck::Exact
+        } else if digit_run {
+            LoadsCheck::DigitRun
+        } else if raw.len() > 508 && brackets > 254 {
+            LoadsCheck::MaybeDeep
+        } else {
+            LoadsCheck::Exact
+        };
+        prop_assert_eq!(loads_check(&raw), want);
     }
 }

@@ -13,6 +13,10 @@ __all__ = [
     "UrlParts",
     "__version__",
     "_register",
+    "dumps_bytes",
+    "dumps_text",
+    "loads_bytes",
+    "loads_text",
     "url_new",
 ]
 
@@ -133,3 +137,14 @@ def url_new(cls: type, url: Any = None, scope: Any = None, **components: Any) ->
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type
 ) -> None: ...
+def loads_text(text: str) -> Any:
+    """``json.loads(text)``."""
+
+def loads_bytes(data: bytes | bytearray | memoryview) -> Any:
+    """``json.loads(bytes(data).decode("utf-8"))``."""
+
+def dumps_text(obj: Any) -> str:
+    """``json.dumps(obj, separators=(",", ":"), ensure_ascii=False)``, up to formatting."""
+
+def dumps_bytes(obj: Any) -> bytes:
+    """``json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")``, up to formatting."""

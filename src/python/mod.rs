@@ -4,6 +4,7 @@
 mod connection;
 mod errors;
 mod headers;
+pub mod json;
 mod outgoing;
 mod query_params;
 mod registry;
@@ -20,6 +21,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
+    m.add_function(wrap_pyfunction!(json::py_loads_text, m)?)?;
+    m.add_function(wrap_pyfunction!(json::py_loads_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(json::py_dumps_text, m)?)?;
+    m.add_function(wrap_pyfunction!(json::py_dumps_bytes, m)?)?;
     // `Address` is Starlette's NamedTuple; a PyO3 class cannot subclass tuple, so the module
     // makes the same namedtuple here and the Rust side builds instances of it.
     let namedtuple = py.import("collections")?.getattr("namedtuple")?;
