@@ -157,6 +157,47 @@ async def test_json_modes() -> None:
     assert json.loads(peer.sent[-1]["text"]) == {"s": "é"}
 
 
+async def test_typed_methods_bypass_overridden_receive_and_send() -> None:
+    # docs/differences.md: receive_*/send_* do the checks themselves, without calling
+    # self.receive()/self.send() (one coroutine less per message).
+    calls: list[str] = []
+
+    class Logged(WebSocket):
+        async def receive(self) -> Any:
+            calls.append("receive")
+            return await super().receive()
+
+        async def send(self, message: Any) -> None:
+            calls.append("send")
+            await super().send(message)
+
+    peer = Peer(CONNECT, text("a"), {"type": "websocket.receive", "bytes": b"b"}, text("[1]"))
+    ws = Logged(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    assert calls == ["receive", "send"]
+    assert await ws.receive_text() == "a"
+    assert await ws.receive_bytes() == b"b"
+    assert await ws.receive_json() == [1]
+    await ws.send_text("x")
+    await ws.send_bytes(b"y")
+    await ws.send_json({"z": 1})
+    await ws.send_json([2], mode="binary")
+    assert calls == ["receive", "send"]
+    assert [m.get("text", m.get("bytes")) for m in peer.sent[1:]] == ["x", b"y", '{"z":1}', b"[2]"]
+
+
+async def test_send_json_oserror_means_1006() -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    peer.fail_send_with = OSError("gone")
+    with pytest.raises(WebSocketDisconnect) as caught:
+        await ws.send_json({"a": 1})
+    assert caught.value.code == 1006
+    assert isinstance(caught.value.__context__, OSError)
+    assert ws.application_state is WebSocketState.DISCONNECTED
+
+
 async def test_denial_response_needs_the_extension() -> None:
     async def response(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "websocket.http.response.start", "status": 401, "headers": []})

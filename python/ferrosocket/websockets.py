@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
-from ferrosocket._json import dumps_bytes, dumps_text, loads_bytes, loads_text
+from ferrosocket._json import loads_bytes, loads_text
 from ferrosocket.datastructures import URL, State
 
 __all__ = [
@@ -276,10 +276,12 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
-        if mode == "text":
-            await self.send({"type": "websocket.send", "text": dumps_text(data)})
-        else:
-            await self.send({"type": "websocket.send", "bytes": dumps_bytes(data)})
+        # As send_text/send_bytes of the encoded data (the body of `send()`, inlined).
+        message = self._json_message(data, mode == "text")
+        try:
+            await self._send(message)
+        except OSError:
+            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close with ``code`` (1000-1003, 1007-1014, 3000-4999) and ``reason`` (a str, cut to

@@ -24,6 +24,7 @@ use crate::state::{self, ReceivePhase, SendStep, State};
 
 use super::errors::state_error;
 use super::headers::{headers_from_scope, Headers};
+use super::json;
 use super::outgoing;
 use super::query_params::QueryParams;
 use super::registry::{disconnect_class, state_member, unexpected_message_class};
@@ -723,6 +724,26 @@ impl Connection {
         let message = PyDict::new(py);
         message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
         message.set_item(intern!(py, "bytes"), payload)?;
+        Ok(message)
+    }
+
+    /// `send_json(data, mode)`: the message to send, `data` encoded as `json.dumps` would
+    /// (`text`: the truth of `mode == "text"`), then checked as `send_text`/`send_bytes` check.
+    fn _json_message<'py>(
+        &self,
+        data: &Bound<'py, PyAny>,
+        text: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let py = data.py();
+        let (key, payload) = if text.is_truthy()? {
+            (intern!(py, "text"), json::dumps_text_frame(data)?)
+        } else {
+            (intern!(py, "bytes"), json::dumps_bytes(data)?)
+        };
+        self.check_can_send_data(py)?;
+        let message = PyDict::new(py);
+        message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
+        message.set_item(key, payload)?;
         Ok(message)
     }
 

@@ -202,6 +202,19 @@ pub fn dumps_text<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
+/// `dumps_text`, checked as a text frame's payload (no lone surrogate, as `send_text` checks):
+/// orjson's output is valid UTF-8 by construction, so only the stdlib's needs the check.
+pub fn dumps_text_frame<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    match orjson_dumps(obj)? {
+        Some(out) => Ok(PyString::from_bytes(obj.py(), out.as_bytes())?.into_any()),
+        None => {
+            let text = stdlib_dumps(obj)?;
+            super::outgoing::text_payload(&text, "send_json()")?;
+            Ok(text)
+        }
+    }
+}
+
 /// `json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")`, up to
 /// formatting: `bytes`.
 pub fn dumps_bytes<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
