@@ -22,7 +22,7 @@ use pyo3::{intern, PyTraverseError, PyVisit};
 use crate::state::{self, ReceivePhase, SendStep, State};
 
 use super::errors::state_error;
-use super::headers::{headers_from_scope, Headers};
+use super::headers::Headers;
 use super::outgoing;
 use super::query_params::QueryParams;
 use super::registry::{disconnect_class, state_member, unexpected_message_class};
@@ -577,8 +577,7 @@ impl Connection {
         if let Some(headers) = &lock(&self.refs).headers {
             return Ok(headers.bind(py).clone());
         }
-        let table = headers_from_scope(&self.scope(py)?)?;
-        let headers = Py::new(py, Headers::from_table(table))?;
+        let headers = Py::new(py, Headers::from_scope(&self.scope(py)?)?)?;
         Ok(lock(&self.refs)
             .headers
             .get_or_insert(headers)
