@@ -1,6 +1,7 @@
 //! `Headers`: the immutable, case-insensitive multidict over the scope's raw header list.
 
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyUnicodeEncodeError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use pyo3::prelude::*;
@@ -20,6 +21,9 @@ pub struct Headers {
     /// Exact `str` key -> value `str` (`None`: no such header), filled by lookups, so that a
     /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys.
     cache: OnceLock<Py<PyDict>>,
+    /// Set by the first lookup: the cache is made by the second, so that headers read once
+    /// (`Headers(scope=scope)["host"]`) do not pay for a dict.
+    looked_up: AtomicBool,
 }
 
 /// Bound on the lookup cache: real code looks up a handful of names; a caller trying endless
@@ -194,6 +198,7 @@ impl Headers {
         Headers {
             pairs: pairs.unbind(),
             cache: OnceLock::new(),
+            looked_up: AtomicBool::new(false),
         }
     }
 
@@ -229,9 +234,12 @@ impl Headers {
     }
 
     /// Caches an answer for an exact `str` key (the only keys whose lookup depends on nothing
-    /// but their text), while the cache has room.
+    /// but their text), while the cache has room, from the second lookup on.
     fn remember(&self, key: &Bound<'_, PyAny>, answer: &Bound<'_, PyAny>) -> PyResult<()> {
         if !key.is_exact_instance_of::<PyString>() {
+            return Ok(());
+        }
+        if !self.looked_up.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
         let py = key.py();
