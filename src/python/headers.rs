@@ -184,13 +184,26 @@ fn pair_slices<'a>(pairs: &'a Bound<'_, PyTuple>) -> impl Iterator<Item = (&'a [
 
 /// The bytes of one checked pair (`None` only for what [`checked_pairs`] never stores).
 fn pair_bytes<'a>(pair: &'a Bound<'_, PyAny>) -> Option<(&'a [u8], &'a [u8])> {
-    match pair.cast::<PyTuple>().ok()?.as_slice() {
+    match pair.cast_exact::<PyTuple>().ok()?.as_slice() {
         [name, value] => Some((
-            name.cast::<PyBytes>().ok()?.as_bytes(),
-            value.cast::<PyBytes>().ok()?.as_bytes(),
+            name.cast_exact::<PyBytes>().ok()?.as_bytes(),
+            value.cast_exact::<PyBytes>().ok()?.as_bytes(),
         )),
         _ => None,
     }
+}
+
+/// The value of the first checked pair named `lowered`; values of other pairs are not read.
+fn first_match<'a>(pairs: &'a Bound<'_, PyTuple>, lowered: &[u8]) -> Option<&'a [u8]> {
+    pairs.as_slice().iter().find_map(|pair| {
+        let [name, value] = pair.cast_exact::<PyTuple>().ok()?.as_slice() else {
+            return None;
+        };
+        if name.cast_exact::<PyBytes>().ok()?.as_bytes() != lowered {
+            return None;
+        }
+        Some(value.cast_exact::<PyBytes>().ok()?.as_bytes())
+    })
 }
 
 impl Headers {
@@ -257,9 +270,7 @@ impl Headers {
         }
         let py = key.py();
         let pairs = self.pairs.bind(py);
-        let found = with_lookup_key(key, |lowered| {
-            pair_slices(pairs).find_map(|(n, v)| (n == lowered).then_some(v))
-        })?;
+        let found = with_lookup_key(key, |lowered| first_match(pairs, lowered))?;
         let answer = match found {
             Some(value) => latin1_str(py, value).into_any(),
             None => py.None().into_bound(py),
