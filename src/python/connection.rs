@@ -16,14 +16,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyAssertionError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
 use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, ReceivePhase, SendStep, State};
 
 use super::errors::state_error;
-use super::headers::{headers_from_scope, Headers};
+use super::headers::Headers;
 use super::json;
 use super::outgoing;
 use super::query_params::QueryParams;
@@ -580,8 +580,7 @@ impl Connection {
         if let Some(headers) = &lock(&self.refs).headers {
             return Ok(headers.bind(py).clone());
         }
-        let table = headers_from_scope(&self.scope(py)?)?;
-        let headers = Py::new(py, Headers::from_table(table))?;
+        let headers = Py::new(py, Headers::from_scope(&self.scope(py)?)?)?;
         Ok(lock(&self.refs)
             .headers
             .get_or_insert(headers)

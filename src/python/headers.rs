@@ -1,6 +1,7 @@
 //! `Headers`: the immutable, case-insensitive multidict over the scope's raw header list.
 
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyUnicodeEncodeError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use pyo3::prelude::*;
@@ -8,53 +9,97 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt};
 
-use crate::headers::{decode_latin1, lower_latin1, HeaderTable};
+use crate::headers::{decode_latin1, lower_latin1};
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
 pub struct Headers {
-    pub(crate) table: HeaderTable,
-    /// The decoded value of each header, made on first lookup (lookups repeat; decoding is the
-    /// larger part of their cost).
-    values: Box<[OnceLock<Py<PyString>>]>,
+    /// The pairs: a tuple of exact `(bytes, bytes)` tuples, checked when built. Every part is
+    /// immutable, so the tuples of a scope are kept as they are (no copy of the bytes) and
+    /// lookups read them in place.
+    pairs: Py<PyTuple>,
+    /// Exact `str` key -> value `str` (`None`: no such header), filled by lookups, so that a
+    /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys.
+    cache: OnceLock<Py<PyDict>>,
+    /// Set by the first lookup: the cache is made by the second, so that headers read once
+    /// (`Headers(scope=scope)["host"]`) do not pay for a dict.
+    looked_up: AtomicBool,
 }
 
-/// Copies `(name, value)` byte pairs out of any iterable of 2-item sequences.
-pub fn table_from_pairs(pairs: &Bound<'_, PyAny>) -> PyResult<HeaderTable> {
-    let hint = pairs.len().unwrap_or(0);
-    let mut table = HeaderTable::with_capacity(hint, hint * 32);
-    for pair in pairs.try_iter()? {
-        let pair = pair?;
-        // The ASGI shape, a 2-tuple of bytes, without touching reference counts.
-        if let Ok(tuple) = pair.cast::<PyTuple>() {
-            if let [name, value] = tuple.as_slice() {
-                if let (Ok(name), Ok(value)) = (name.cast::<PyBytes>(), value.cast::<PyBytes>()) {
-                    table.push(name.as_bytes(), value.as_bytes());
-                    continue;
-                }
+/// Bound on the lookup cache: real code looks up a handful of names; a caller trying endless
+/// keys gets correct (uncached) answers without growing the object.
+const CACHE_LIMIT: usize = 32;
+
+/// An exact `(bytes, bytes)` tuple: immutable all the way down, kept as it is.
+fn is_exact_pair(pair: &Bound<'_, PyAny>) -> bool {
+    match pair.cast_exact::<PyTuple>() {
+        Ok(tuple) => match tuple.as_slice() {
+            [name, value] => {
+                name.is_exact_instance_of::<PyBytes>() && value.is_exact_instance_of::<PyBytes>()
             }
-        }
-        let (name, value) = if let Ok(tuple) = pair.cast::<PyTuple>() {
-            if tuple.len() != 2 {
-                return Err(bad_pair(&pair));
-            }
-            (tuple.get_item(0)?, tuple.get_item(1)?)
-        } else {
-            // Any 2-item iterable, as Starlette's `for key, value in headers` accepts.
-            let items: Vec<Bound<'_, PyAny>> = pair
-                .try_iter()
-                .and_then(|it| it.collect::<PyResult<_>>())
-                .map_err(|_| bad_pair(&pair))?;
-            match <[Bound<'_, PyAny>; 2]>::try_from(items) {
-                Ok([name, value]) => (name, value),
-                Err(_) => return Err(bad_pair(&pair)),
-            }
-        };
-        with_bytes(&name, |n| with_bytes(&value, |v| table.push(n, v)))
-            .and_then(|inner| inner)
-            .map_err(|_| bad_pair(&pair))?;
+            _ => false,
+        },
+        Err(_) => false,
     }
-    Ok(table)
+}
+
+/// The pairs of any iterable of 2-item sequences of bytes-like objects, as a tuple of exact
+/// `(bytes, bytes)` tuples: the given ones when they already are (the ASGI shape), new ones
+/// otherwise. `TypeError` naming the first bad pair.
+pub fn checked_pairs<'py>(pairs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    let py = pairs.py();
+    // The ASGI shape: a list (or tuple) of exact (bytes, bytes) tuples, taken in one copy. The
+    // check runs on the immutable tuple, so nothing can change after it.
+    let taken = if let Ok(list) = pairs.cast_exact::<PyList>() {
+        Some(list.to_tuple())
+    } else if let Ok(tuple) = pairs.cast_exact::<PyTuple>() {
+        Some(tuple.clone())
+    } else {
+        None
+    };
+    if let Some(tuple) = &taken {
+        if tuple.as_slice().iter().all(is_exact_pair) {
+            return Ok(tuple.clone());
+        }
+    }
+    let items = match &taken {
+        Some(tuple) => tuple.try_iter()?,
+        None => pairs.try_iter()?,
+    };
+    let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(pairs.len().unwrap_or(0));
+    for pair in items {
+        let pair = pair?;
+        if is_exact_pair(&pair) {
+            out.push(pair);
+        } else {
+            out.push(normalized_pair(&pair)?.into_any());
+        }
+    }
+    PyTuple::new(py, out)
+}
+
+/// A new `(bytes, bytes)` tuple for a pair that is not one already.
+fn normalized_pair<'py>(pair: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    let py = pair.py();
+    let (name, value) = if let Ok(tuple) = pair.cast::<PyTuple>() {
+        if tuple.len() != 2 {
+            return Err(bad_pair(pair));
+        }
+        (tuple.get_item(0)?, tuple.get_item(1)?)
+    } else {
+        // Any 2-item iterable, as Starlette's `for key, value in headers` accepts.
+        let items: Vec<Bound<'_, PyAny>> = pair
+            .try_iter()
+            .and_then(|it| it.collect::<PyResult<_>>())
+            .map_err(|_| bad_pair(pair))?;
+        match <[Bound<'_, PyAny>; 2]>::try_from(items) {
+            Ok([name, value]) => (name, value),
+            Err(_) => return Err(bad_pair(pair)),
+        }
+    };
+    let name = with_bytes(&name, |n| PyBytes::new(py, n)).map_err(|_| bad_pair(pair))?;
+    let value = with_bytes(&value, |v| PyBytes::new(py, v)).map_err(|_| bad_pair(pair))?;
+    PyTuple::new(py, [name, value])
 }
 
 /// Runs `f` over the bytes of a `bytes` or `bytearray`.
@@ -132,53 +177,119 @@ fn encode_error(key: &Bound<'_, PyAny>) -> PyErr {
     }
 }
 
+/// The `(name, value)` byte slices of checked pairs (see [`checked_pairs`]), in order.
+fn pair_slices<'a>(pairs: &'a Bound<'_, PyTuple>) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+    pairs.as_slice().iter().filter_map(pair_bytes)
+}
+
+/// The bytes of one checked pair (`None` only for what [`checked_pairs`] never stores).
+fn pair_bytes<'a>(pair: &'a Bound<'_, PyAny>) -> Option<(&'a [u8], &'a [u8])> {
+    match pair.cast_exact::<PyTuple>().ok()?.as_slice() {
+        [name, value] => Some((
+            name.cast_exact::<PyBytes>().ok()?.as_bytes(),
+            value.cast_exact::<PyBytes>().ok()?.as_bytes(),
+        )),
+        _ => None,
+    }
+}
+
+/// The value of the first checked pair named `lowered`; values of other pairs are not read.
+fn first_match<'a>(pairs: &'a Bound<'_, PyTuple>, lowered: &[u8]) -> Option<&'a [u8]> {
+    pairs.as_slice().iter().find_map(|pair| {
+        let [name, value] = pair.cast_exact::<PyTuple>().ok()?.as_slice() else {
+            return None;
+        };
+        if name.cast_exact::<PyBytes>().ok()?.as_bytes() != lowered {
+            return None;
+        }
+        Some(value.cast_exact::<PyBytes>().ok()?.as_bytes())
+    })
+}
+
 impl Headers {
-    pub fn from_table(table: HeaderTable) -> Self {
-        let values = (0..table.len()).map(|_| OnceLock::new()).collect();
-        Headers { table, values }
+    fn from_pairs(pairs: Bound<'_, PyTuple>) -> Self {
+        Headers {
+            pairs: pairs.unbind(),
+            cache: OnceLock::new(),
+            looked_up: AtomicBool::new(false),
+        }
     }
 
-    /// The value of header `index` as a (cached) `str`.
-    fn value_str<'py>(&self, py: Python<'py>, index: usize) -> Option<Bound<'py, PyString>> {
-        let (_, raw) = self.table.get(index)?;
-        let cell = self.values.get(index)?;
-        Some(
-            cell.get_or_init(|| latin1_str(py, raw).unbind())
-                .bind(py)
-                .clone(),
-        )
+    /// `Headers(scope=scope)`, as `websocket.headers` builds it.
+    pub fn from_scope(scope: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self::from_pairs(headers_from_scope(scope)?))
     }
 
     /// The raw pairs as a new list of `(bytes, bytes)` tuples.
-    pub fn raw_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let items = self
-            .table
-            .iter()
-            .map(|(n, v)| (PyBytes::new(py, n), PyBytes::new(py, v)));
-        PyList::new(py, items)
+    pub fn raw_list<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
+        self.pairs.bind(py).to_list()
     }
 
     fn items_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let items = self
-            .table
-            .iter()
-            .map(|(n, v)| (latin1_str(py, n), latin1_str(py, v)));
+        let pairs = self.pairs.bind(py);
+        let items = pair_slices(pairs).map(|(n, v)| (latin1_str(py, n), latin1_str(py, v)));
         PyList::new(py, items)
     }
 
     fn keys_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.table.iter().map(|(n, _)| latin1_str(py, n)))
+        let pairs = self.pairs.bind(py);
+        PyList::new(py, pair_slices(pairs).map(|(n, _)| latin1_str(py, n)))
     }
 
-    fn first_value<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyString>>> {
-        let index = with_lookup_key(key, |lowered| self.table.position(lowered))?;
-        Ok(index.and_then(|i| self.value_str(key.py(), i)))
+    /// The cached answer for `key` (a value `str`, or `None` for no such header).
+    fn cached<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.cache.get() {
+            Some(cache) if key.is_exact_instance_of::<PyString>() => {
+                cache.bind(key.py()).get_item(key)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Caches an answer for an exact `str` key (the only keys whose lookup depends on nothing
+    /// but their text), while the cache has room, from the second lookup on.
+    fn remember(&self, key: &Bound<'_, PyAny>, answer: &Bound<'_, PyAny>) -> PyResult<()> {
+        if !key.is_exact_instance_of::<PyString>() {
+            return Ok(());
+        }
+        if !self.looked_up.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let py = key.py();
+        let cache = self.cache.get_or_init(|| PyDict::new(py).unbind()).bind(py);
+        if cache.len() < CACHE_LIMIT {
+            cache.set_item(key, answer)?;
+        }
+        Ok(())
+    }
+
+    /// The value of the first header named `key` (Starlette's `[]`), decoded, or `None`.
+    fn first_value<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(answer) = self.cached(key)? {
+            return Ok(answer);
+        }
+        let py = key.py();
+        let pairs = self.pairs.bind(py);
+        let found = with_lookup_key(key, |lowered| first_match(pairs, lowered))?;
+        let answer = match found {
+            Some(value) => latin1_str(py, value).into_any(),
+            None => py.None().into_bound(py),
+        };
+        self.remember(key, &answer)?;
+        Ok(answer)
     }
 }
 
 /// Raw pairs of another `Headers` (ours, or a Python subclass such as `MutableHeaders`).
-fn other_raw(other: &Bound<'_, PyAny>) -> PyResult<HeaderTable> {
-    table_from_pairs(&other.getattr(intern!(other.py(), "raw"))?)
+fn other_raw<'py>(other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    checked_pairs(&other.getattr(intern!(other.py(), "raw"))?)
+}
+
+/// The pairs sorted as Python sorts a list of `(bytes, bytes)` tuples: the basis of `==`.
+fn sorted_pairs<'a>(pairs: &'a Bound<'_, PyTuple>) -> Vec<(&'a [u8], &'a [u8])> {
+    let mut sorted: Vec<_> = pair_slices(pairs).collect();
+    sorted.sort();
+    sorted
 }
 
 #[pymethods]
@@ -186,6 +297,7 @@ impl Headers {
     #[new]
     #[pyo3(signature = (headers = None, raw = None, scope = None))]
     fn new(
+        py: Python<'_>,
         headers: Option<&Bound<'_, PyAny>>,
         raw: Option<&Bound<'_, PyAny>>,
         scope: Option<&Bound<'_, PyAny>>,
@@ -200,35 +312,32 @@ impl Headers {
         if let Some(headers) = headers {
             py_assert(raw.is_none(), r#"Cannot set both "headers" and "raw"."#)?;
             py_assert(scope.is_none(), r#"Cannot set both "headers" and "scope"."#)?;
-            let mut table = HeaderTable::default();
-            for item in headers
-                .call_method0(intern!(headers.py(), "items"))?
-                .try_iter()?
-            {
+            let mut pairs = Vec::new();
+            for item in headers.call_method0(intern!(py, "items"))?.try_iter()? {
                 let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
                 let key = key
-                    .call_method0(intern!(key.py(), "lower"))?
-                    .call_method1(intern!(key.py(), "encode"), ("latin-1",))?;
-                let value = value.call_method1(intern!(value.py(), "encode"), ("latin-1",))?;
-                table.push(
-                    key.cast::<PyBytes>()?.as_bytes(),
-                    value.cast::<PyBytes>()?.as_bytes(),
-                );
+                    .call_method0(intern!(py, "lower"))?
+                    .call_method1(intern!(py, "encode"), ("latin-1",))?;
+                let value = value.call_method1(intern!(py, "encode"), ("latin-1",))?;
+                // `str.encode` gives exact bytes; anything else is copied into them.
+                let key = PyBytes::new(py, key.cast::<PyBytes>()?.as_bytes());
+                let value = PyBytes::new(py, value.cast::<PyBytes>()?.as_bytes());
+                pairs.push(PyTuple::new(py, [key, value])?);
             }
-            Ok(Headers::from_table(table))
+            Ok(Headers::from_pairs(PyTuple::new(py, pairs)?))
         } else if let Some(raw) = raw {
             py_assert(scope.is_none(), r#"Cannot set both "raw" and "scope"."#)?;
-            Ok(Headers::from_table(table_from_pairs(raw)?))
+            Ok(Headers::from_pairs(checked_pairs(raw)?))
         } else if let Some(scope) = scope {
-            Ok(Headers::from_table(headers_from_scope(scope)?))
+            Headers::from_scope(scope)
         } else {
-            Ok(Headers::from_table(HeaderTable::default()))
+            Ok(Headers::from_pairs(PyTuple::empty(py)))
         }
     }
 
     /// The raw `(bytes, bytes)` pairs, as a new list.
     #[getter]
-    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn raw<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
         self.raw_list(py)
     }
 
@@ -237,7 +346,8 @@ impl Headers {
     }
 
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.table.iter().map(|(_, v)| latin1_str(py, v)))
+        let pairs = self.pairs.bind(py);
+        PyList::new(py, pair_slices(pairs).map(|(_, v)| latin1_str(py, v)))
     }
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -246,12 +356,14 @@ impl Headers {
 
     fn getlist<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let py = key.py();
-        let indices: Vec<usize> =
-            with_lookup_key(key, |lowered| self.table.positions(lowered).collect())?;
-        PyList::new(
-            py,
-            indices.into_iter().filter_map(|i| self.value_str(py, i)),
-        )
+        let pairs = self.pairs.bind(py);
+        let values: Vec<Bound<'py, PyString>> = with_lookup_key(key, |lowered| {
+            pair_slices(pairs)
+                .filter(|(n, _)| *n == lowered)
+                .map(|(_, v)| latin1_str(py, v))
+                .collect()
+        })?;
+        PyList::new(py, values)
     }
 
     #[pyo3(signature = (key, default = None))]
@@ -260,33 +372,38 @@ impl Headers {
         key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match self.first_value(key)? {
-            Some(value) => Ok(value.into_any()),
-            None => Ok(default.unwrap_or_else(|| key.py().None().into_bound(key.py()))),
+        let answer = self.first_value(key)?;
+        match default {
+            Some(default) if answer.is_none() => Ok(default),
+            _ => Ok(answer),
         }
     }
 
     /// A `MutableHeaders` holding a copy of the pairs.
     fn mutablecopy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let kwargs = PyDict::new(py);
-        kwargs.set_item("raw", self.raw_list(py)?)?;
+        kwargs.set_item("raw", self.raw_list(py))?;
         py.import("ferrosocket.datastructures")?
             .getattr("MutableHeaders")?
             .call((), Some(&kwargs))
     }
 
-    fn __getitem__<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
-        self.first_value(key)?
-            .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
+    fn __getitem__<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let answer = self.first_value(key)?;
+        if answer.is_none() {
+            return Err(PyKeyError::new_err(key.clone().unbind()));
+        }
+        Ok(answer)
     }
 
     fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        with_lookup_key(key, |lowered| self.table.position(lowered).is_some())
+        Ok(!self.first_value(key)?.is_none())
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        for value in self.values.iter().filter_map(OnceLock::get) {
-            visit.call(value)?;
+        visit.call(&self.pairs)?;
+        if let Some(cache) = self.cache.get() {
+            visit.call(cache)?;
         }
         Ok(())
     }
@@ -295,20 +412,18 @@ impl Headers {
         Ok(self.keys_list(py)?.try_iter()?.into_any())
     }
 
-    fn __len__(&self) -> usize {
-        self.table.len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.pairs.bind(py).len()
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
+        let ours = self.pairs.bind(py);
         let equal = match other.cast::<Headers>() {
             Ok(theirs) if other.is_exact_instance_of::<Headers>() => {
-                self.table.sorted_pairs() == theirs.get().table.sorted_pairs()
+                sorted_pairs(ours) == sorted_pairs(theirs.get().pairs.bind(py))
             }
-            Ok(_) => {
-                let theirs = other_raw(other)?;
-                self.table.sorted_pairs() == theirs.sorted_pairs()
-            }
+            Ok(_) => sorted_pairs(ours) == sorted_pairs(&other_raw(other)?),
             Err(_) => false,
         };
         match op {
@@ -330,29 +445,24 @@ impl Headers {
             let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
             as_dict.set_item(k, v)?;
         }
-        if as_dict.len() == this.table.len() {
+        if as_dict.len() == this.pairs.bind(py).len() {
             Ok(format!("{}({})", class_name, as_dict.repr()?))
         } else {
-            Ok(format!(
-                "{}(raw={})",
-                class_name,
-                this.raw_list(py)?.repr()?
-            ))
+            Ok(format!("{}(raw={})", class_name, this.raw_list(py).repr()?))
         }
     }
 }
 
 /// `Headers(scope=scope)`: reads `scope["headers"]` and, like Starlette, stores it back as a
-/// list.
-pub fn headers_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<HeaderTable> {
+/// new list; the pairs are checked (and kept) at once.
+fn headers_from_scope<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
     let py = scope.py();
     let raw = scope.get_item(intern!(py, "headers"))?;
-    let list = match raw.cast::<PyList>() {
-        Ok(list) if raw.is_exact_instance_of::<PyList>() => list.clone(),
-        _ => PyList::new(py, raw.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
-    };
     // Starlette stores a fresh `list(scope["headers"])` back into the scope.
-    let copy = PyList::new(py, list.iter())?;
+    let copy = match raw.cast_exact::<PyList>() {
+        Ok(list) => list.get_slice(0, list.len()),
+        Err(_) => PyList::new(py, raw.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+    };
     scope.set_item(intern!(py, "headers"), &copy)?;
-    table_from_pairs(copy.as_any())
+    checked_pairs(copy.as_any())
 }
