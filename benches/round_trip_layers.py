@@ -1,0 +1,146 @@
+"""Where the text round trip's time goes, layer by layer (ns per call, one process).
+
+    python benches/round_trip_layers.py        # after `make build-release`
+
+The issue-6 target for the text and bytes round trips is 1.5x the bare ``await receive()`` /
+``await send()`` loop. This script measures, side by side on the benchmark's own in-memory
+callables (``benches/test_bench_python.py``: ``Channel``, ``accepted``, driven without an event
+loop), what each layer adds:
+
+* bare: ``message = await receive(); await send({...})``, the floor;
+* no-check wrappers: ``async def receive_text(self): return (await self._r())["text"]`` and the
+  same for ``send_text``: one Python coroutine layer per call and nothing else, the least an
+  ``async def`` method can cost (issue 2 requires the methods to be real coroutines);
+* ferrosocket: ``receive_text()`` / ``send_text()``, whose extra work over the no-check wrappers
+  is the Rust checks (state, message type, payload), timed alone in the last two lines.
+
+Each figure is the best of 7 rounds of 200,000 calls, GC off.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import test_bench_python as tb  # noqa: E402 (needs the path above)
+
+import ferrosocket as fs  # noqa: E402
+
+N = 200_000
+ROUNDS = 7
+
+
+class NoCheck:
+    """``async def`` wrappers around the callables, with no checks at all."""
+
+    def __init__(self, receive: Any, send: Any) -> None:
+        self._receive, self._send = receive, send
+
+    async def receive_text(self) -> str:
+        return (await self._receive())["text"]  # type: ignore[no-any-return]
+
+    async def send_text(self, data: str) -> None:
+        await self._send({"type": "websocket.send", "text": data})
+
+
+def drive(coro: Coroutine[Any, Any, Any]) -> None:
+    try:
+        coro.send(None)
+    except StopIteration:
+        pass
+    else:
+        raise RuntimeError("the in-memory callables never suspend")
+
+
+def best_ns(make: Callable[[], Coroutine[Any, Any, Any]]) -> float:
+    best = float("inf")
+    for _ in range(ROUNDS):
+        coro = make()
+        start = time.perf_counter()
+        drive(coro)
+        best = min(best, (time.perf_counter() - start) / N * 1e9)
+    return best
+
+
+def main() -> None:
+    gc.disable()
+    ws = tb.accepted(fs.WebSocket, tb.Channel(tb.TEXT_MESSAGE))
+    receive, send = ws._receive, ws._send
+    plain = NoCheck(receive, send)
+    message = tb.TEXT_MESSAGE
+
+    async def bare_round_trip() -> None:
+        for _ in range(N):
+            got = await receive()
+            await send({"type": "websocket.send", "text": got["text"]})
+
+    async def no_check_round_trip() -> None:
+        for _ in range(N):
+            await plain.send_text(await plain.receive_text())
+
+    async def ferrosocket_round_trip() -> None:
+        for _ in range(N):
+            await ws.send_text(await ws.receive_text())
+
+    async def bare_receive() -> None:
+        for _ in range(N):
+            (await receive())["text"]
+
+    async def no_check_receive() -> None:
+        for _ in range(N):
+            await plain.receive_text()
+
+    async def ferrosocket_receive() -> None:
+        for _ in range(N):
+            await ws.receive_text()
+
+    async def bare_send() -> None:
+        for _ in range(N):
+            await send({"type": "websocket.send", "text": "x"})
+
+    async def no_check_send() -> None:
+        for _ in range(N):
+            await plain.send_text("x")
+
+    async def ferrosocket_send() -> None:
+        for _ in range(N):
+            await ws.send_text("x")
+
+    async def receive_checks() -> None:
+        for _ in range(N):
+            ws._take_text(message, ws._receive_data_phase())
+
+    async def send_checks() -> None:
+        for _ in range(N):
+            ws._text_message("x")
+
+    rows = [
+        ("round trip: bare", bare_round_trip),
+        ("round trip: no-check async def wrappers", no_check_round_trip),
+        ("round trip: ferrosocket receive_text + send_text", ferrosocket_round_trip),
+        ("receive: bare", bare_receive),
+        ("receive: no-check receive_text", no_check_receive),
+        ("receive: ferrosocket receive_text", ferrosocket_receive),
+        ("send: bare", bare_send),
+        ("send: no-check send_text", no_check_send),
+        ("send: ferrosocket send_text", ferrosocket_send),
+        ("Rust checks of receive_text alone", receive_checks),
+        ("Rust checks + message of send_text alone", send_checks),
+    ]
+    results = {label: best_ns(make) for label, make in rows}
+    for label, ns in results.items():
+        print(f"{label:52s} {ns:8.1f} ns")
+    bare = results["round trip: bare"]
+    no_check = results["round trip: no-check async def wrappers"] / bare
+    ours = results["round trip: ferrosocket receive_text + send_text"] / bare
+    print(f"ratios to bare: no-check wrappers {no_check:.2f}x, ferrosocket {ours:.2f}x (target 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
