@@ -9,13 +9,12 @@ the state), awaits the ASGI callable, and hands the result back to Rust to valid
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ferrosocket._cookies import cookie_parser
-from ferrosocket._core import Address, Connection, _register
+from ferrosocket._core import Address, Connection, MessageCoroutine, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
-from ferrosocket._json import dumps_bytes, dumps_text, loads_bytes, loads_text
 from ferrosocket.datastructures import URL, State
 
 __all__ = [
@@ -28,8 +27,6 @@ __all__ = [
 ]
 
 Message = Mapping[str, Any]
-
-_BAD_MODE = 'The "mode" argument should be "text" or "binary".'
 
 
 class WebSocketState(enum.Enum):
@@ -59,6 +56,9 @@ def _use(states: Iterable[Any], disconnect: type[WebSocketDisconnect], disconnec
 
 _use(WebSocketState, WebSocketDisconnect, WebSocketDisconnected)
 
+# asyncio.create_task/ensure_future, trio's start_soon and anyio accept it as a coroutine.
+Coroutine.register(MessageCoroutine)
+
 if TYPE_CHECKING:  # Starlette's default (State), so a bare `WebSocket` annotation type-checks as there
     from typing_extensions import TypeVar as _TypeVar
 
@@ -70,7 +70,8 @@ else:
 class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
     """A WebSocket connection: Starlette's API, ``WebSocket(scope, receive, send)``."""
 
-    __slots__ = ("_receive", "_send", "_base_url", "_cookies", "_state", "__dict__", "__weakref__")
+    # `_receive` and `_send` are held by the Rust base (read on every message without a lookup).
+    __slots__ = ("_base_url", "_cookies", "_state", "__dict__", "__weakref__")
 
     def __init__(self, scope: Any, receive: Any = None, send: Any = None) -> None:
         self._receive = receive
@@ -205,37 +206,10 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
 
     # --- Typed payloads. ---
-
-    async def receive_text(self) -> str:
-        phase = self._receive_data_phase()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._receive_aborted()
-            raise
-        return self._take_text(message, phase)  # type: ignore[no-any-return]
-
-    async def receive_bytes(self) -> bytes:
-        phase = self._receive_data_phase()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._receive_aborted()
-            raise
-        return self._take_bytes(message, phase)  # type: ignore[no-any-return]
-
-    async def receive_json(self, mode: str = "text") -> Any:
-        if mode not in {"text", "binary"}:
-            raise RuntimeError(_BAD_MODE)
-        phase = self._receive_data_phase()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._receive_aborted()
-            raise
-        if mode == "text":
-            return loads_text(self._take_text(message, phase))
-        return loads_bytes(self._take_bytes(message, phase))
+    #
+    # receive_text/receive_bytes/receive_json and send_text/send_bytes/send_json are defined on
+    # the Rust base: they return a `MessageCoroutine`, a coroutine written in Rust (see
+    # src/python/message_coroutine.rs), registered below as a `collections.abc.Coroutine`.
 
     async def iter_text(self) -> AsyncIterator[str]:
         try:
@@ -257,29 +231,6 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
                 yield await self.receive_json()
         except WebSocketDisconnect:
             pass
-
-    async def send_text(self, data: str) -> None:
-        # The body of `send()`, inlined: this is the hot path.
-        message = self._text_message(data)
-        try:
-            await self._send(message)
-        except OSError:
-            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
-
-    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        message = self._bytes_message(data)
-        try:
-            await self._send(message)
-        except OSError:
-            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
-
-    async def send_json(self, data: Any, mode: str = "text") -> None:
-        if mode not in {"text", "binary"}:
-            raise RuntimeError(_BAD_MODE)
-        if mode == "text":
-            await self.send({"type": "websocket.send", "text": dumps_text(data)})
-        else:
-            await self.send({"type": "websocket.send", "bytes": dumps_bytes(data)})
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close with ``code`` (1000-1003, 1007-1014, 3000-4999) and ``reason`` (a str, cut to

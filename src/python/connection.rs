@@ -14,9 +14,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use pyo3::exceptions::{PyAssertionError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyAssertionError, PyAttributeError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
+use pyo3::pybacked::PyBackedStr;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, ReceivePhase, SendStep, State};
@@ -26,6 +27,7 @@ use super::headers::{headers_from_scope, Headers};
 use super::outgoing;
 use super::query_params::QueryParams;
 use super::registry::{disconnect_class, state_member, unexpected_message_class};
+use super::message_coroutine::{Call, MessageCoroutine, Mode};
 use super::url::{make_url, scope_get, url_string_from_scope};
 
 /// The code a disconnect without a `code` key is read as: "no status received" (RFC 6455).
@@ -62,6 +64,9 @@ struct Refs {
     /// The peer's close code and reason (as the message had it: None when missing), once a
     /// disconnect was received.
     close: Option<(Py<PyAny>, Py<PyAny>)>,
+    /// The server's ASGI `receive` and `send` callables (`_receive`/`_send`).
+    receive: Option<Py<PyAny>>,
+    send: Option<Py<PyAny>>,
 }
 
 #[pyclass(frozen, subclass, module = "ferrosocket._core")]
@@ -112,7 +117,7 @@ fn get<'py>(
 fn message_type<'py>(
     message: &Bound<'py, PyAny>,
     in_set: bool,
-) -> PyResult<(Option<String>, Bound<'py, PyAny>)> {
+) -> PyResult<(Option<PyBackedStr>, Bound<'py, PyAny>)> {
     let py = message.py();
     let kind = match get(message, intern!(py, "type"))? {
         Some(kind) => kind,
@@ -122,7 +127,8 @@ fn message_type<'py>(
         kind.hash()?;
     }
     let text = match kind.cast::<PyString>() {
-        Ok(s) => Some(s.to_cow()?.into_owned()),
+        // Borrowed, not copied: the str's UTF-8 form (cached by CPython for ASCII).
+        Ok(s) => Some(PyBackedStr::try_from(s.clone())?),
         Err(_) => None,
     };
     Ok((text, kind))
@@ -209,7 +215,7 @@ impl Connection {
 
     /// `receive_text`/`receive_bytes`: the payload under `key`, `WebSocketDisconnect` for a
     /// disconnect, and a clear error when the message holds the other kind of payload.
-    fn take_payload<'py>(
+    pub(super) fn take_payload<'py>(
         &self,
         message: &Bound<'py, PyAny>,
         phase: u8,
@@ -271,7 +277,7 @@ impl Connection {
     /// The state step for a send of `message`, validating the payload. Returns the message to
     /// send (a normalised copy where needed) and the step flags, or `None` when the message is a
     /// close after the peer already disconnected (nothing to send).
-    fn prepare<'py>(
+    pub(super) fn prepare<'py>(
         &self,
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Option<(Bound<'py, PyAny>, u8)>> {
@@ -472,7 +478,6 @@ impl Connection {
         receive: Option<Bound<'_, PyAny>>,
         send: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let _ = (receive, send); // Held by the Python subclass.
         let py = scope.py();
         let kind = scope.get_item(intern!(py, "type"))?;
         if !kind.eq(intern!(py, "websocket"))? {
@@ -484,6 +489,8 @@ impl Connection {
             receiving: AtomicBool::new(false),
             refs: Mutex::new(Refs {
                 scope: Some(scope.unbind()),
+                receive: receive.map(Bound::unbind),
+                send: send.map(Bound::unbind),
                 ..Refs::default()
             }),
         })
@@ -493,6 +500,65 @@ impl Connection {
     #[getter(scope)]
     fn get_scope<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.scope(py)
+    }
+
+    /// The server's `receive` callable (`WebSocket(scope, receive, send)`); settable, as the
+    /// attribute is in Starlette.
+    #[getter(_receive)]
+    fn get_receive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.receive_callable(py)
+    }
+
+    #[setter(_receive)]
+    fn set_receive(&self, value: Option<Bound<'_, PyAny>>) {
+        let old = std::mem::replace(&mut lock(&self.refs).receive, value.map(Bound::unbind));
+        drop(old); // after the lock: a decref can run Python
+    }
+
+    /// The server's `send` callable.
+    #[getter(_send)]
+    fn get_send<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.send_callable(py)
+    }
+
+    #[setter(_send)]
+    fn set_send(&self, value: Option<Bound<'_, PyAny>>) {
+        let old = std::mem::replace(&mut lock(&self.refs).send, value.map(Bound::unbind));
+        drop(old);
+    }
+
+    // --- The message path: coroutines written in Rust (message_coroutine.rs). ---
+
+    /// `await websocket.receive_text()`: the text of the next message.
+    fn receive_text(slf: &Bound<'_, Self>) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::ReceiveText)
+    }
+
+    /// `await websocket.receive_bytes()`: the bytes of the next message.
+    fn receive_bytes(slf: &Bound<'_, Self>) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::ReceiveBytes)
+    }
+
+    /// `await websocket.receive_json(mode="text")`: the next message, decoded as JSON.
+    #[pyo3(signature = (mode = Mode::Text))]
+    fn receive_json(slf: &Bound<'_, Self>, mode: Mode) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::ReceiveJson(mode))
+    }
+
+    /// `await websocket.send_text(data)`.
+    fn send_text(slf: &Bound<'_, Self>, data: Bound<'_, PyAny>) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::SendText(data.unbind()))
+    }
+
+    /// `await websocket.send_bytes(data)`.
+    fn send_bytes(slf: &Bound<'_, Self>, data: Bound<'_, PyAny>) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::SendBytes(data.unbind()))
+    }
+
+    /// `await websocket.send_json(data, mode="text")`.
+    #[pyo3(signature = (data, mode = Mode::Text))]
+    fn send_json(slf: &Bound<'_, Self>, data: Bound<'_, PyAny>, mode: Mode) -> MessageCoroutine {
+        MessageCoroutine::new(slf, Call::SendJson(data.unbind(), mode))
     }
 
     fn __getitem__<'py>(
@@ -755,12 +821,60 @@ impl Connection {
             visit.call(code)?;
             visit.call(reason)?;
         }
+        visit.call(&refs.receive)?;
+        visit.call(&refs.send)?;
         Ok(())
     }
 
     fn __clear__(&self) {
         let taken = std::mem::take(&mut *lock(&self.refs));
         drop(taken);
+    }
+}
+
+/// The Rust side of the message path, for `MessageCoroutine`.
+impl Connection {
+    /// The server's `receive` callable.
+    pub(super) fn receive_callable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        lock(&self.refs)
+            .receive
+            .as_ref()
+            .map(|f| f.bind(py).clone())
+            .ok_or_else(|| PyAttributeError::new_err("_receive"))
+    }
+
+    /// The server's `send` callable.
+    pub(super) fn send_callable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        lock(&self.refs)
+            .send
+            .as_ref()
+            .map(|f| f.bind(py).clone())
+            .ok_or_else(|| PyAttributeError::new_err("_send"))
+    }
+
+    /// Before a `receive_*` awaits `receive()`: as `_receive_data_phase`.
+    pub(super) fn begin_receive_data(&self, py: Python<'_>) -> PyResult<u8> {
+        self._receive_data_phase(py)
+    }
+
+    /// The awaited `receive()` raised or was cancelled.
+    pub(super) fn receive_aborted(&self) {
+        self._receive_aborted();
+    }
+
+    /// The message `send_text(data)` sends.
+    pub(super) fn text_message<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self._text_message(data)
+    }
+
+    /// The message `send_bytes(data)` sends.
+    pub(super) fn bytes_message<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self._bytes_message(data)
+    }
+
+    /// The `WebSocketDisconnect(1006)` for an `OSError` from the server's send.
+    pub(super) fn app_disconnected<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self._app_disconnected(py)
     }
 }
 

@@ -2,8 +2,10 @@
 //! core in the crate root; one class per file.
 
 mod connection;
+mod drive;
 mod errors;
 mod headers;
+mod message_coroutine;
 mod outgoing;
 mod query_params;
 mod registry;
@@ -18,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<query_params::QueryParams>()?;
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
+    m.add_class::<message_coroutine::MessageCoroutine>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
     // `Address` is Starlette's NamedTuple; a PyO3 class cannot subclass tuple, so the module
