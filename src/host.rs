@@ -32,8 +32,26 @@ impl ParsedHost<'_> {
     }
 }
 
-fn is_reg_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "._~%!$&'()*+,;=-".contains(c)
+fn is_reg_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'_'
+                | b'~'
+                | b'%'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b'-'
+        )
 }
 
 fn is_future_tail_char(c: char) -> bool {
@@ -51,7 +69,9 @@ pub fn parse_host_header(header: &str) -> Option<ParsedHost<'_>> {
         header.split_at(close + 2)
     } else {
         let end = header
-            .find(|c: char| !is_reg_name_char(c))
+            .bytes()
+            // A byte that is not ASCII is not in the set, so `end` is on a char boundary.
+            .position(|b| !is_reg_name_byte(b))
             .unwrap_or(header.len());
         if end == 0 {
             return None;

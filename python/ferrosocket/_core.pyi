@@ -13,7 +13,10 @@ __all__ = [
     "UrlParts",
     "__version__",
     "_register",
+    "url_hostname",
     "url_new",
+    "url_password",
+    "url_username",
 ]
 
 __version__: str
@@ -130,6 +133,9 @@ class Connection:
     def _app_disconnected(self) -> BaseException: ...
 
 def url_new(cls: type, url: Any = None, scope: Any = None, **components: Any) -> Any: ...
+def url_username(url: Any) -> str | None: ...
+def url_password(url: Any) -> str | None: ...
+def url_hostname(url: Any) -> str | None: ...
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type
 ) -> None: ...

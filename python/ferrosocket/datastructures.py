@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode
 
-from ferrosocket._core import Address, Headers, QueryParams, UrlParts, url_new
+from ferrosocket._core import (
+    Address,
+    Headers,
+    QueryParams,
+    UrlParts,
+    url_hostname,
+    url_new,
+    url_password,
+    url_username,
+)
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 
@@ -28,8 +36,17 @@ class URL(str):
     a ``str`` (so it hashes, compares and formats as one).
     """
 
-    __slots__ = ("_parts",)
+    # The components are slots, set when the URL is made: a read is a plain slot read. A slot
+    # stays empty only when urlsplit (or `.port`) raises for this URL; `__getattr__` then asks
+    # `_parts`, which raises the same ValueError (Starlette raises on first access too).
+    __slots__ = ("_parts", "fragment", "netloc", "path", "port", "query", "scheme")
     _parts: UrlParts
+    scheme: str
+    netloc: str
+    path: str
+    query: str
+    fragment: str
+    port: int | None
 
     if TYPE_CHECKING:
 
@@ -39,23 +56,22 @@ class URL(str):
         # Starlette's signature and assertions, in one native call (see _core.url_new).
         __new__ = staticmethod(url_new)
 
+        def __getattr__(self, name: str) -> Any:
+            if name in _URL_SLOTS:
+                return getattr(self._parts, name)
+            message = f"'{type(self).__name__}' object has no attribute '{name}'"
+            raise AttributeError(message, name=name, obj=self)
+
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
 
-    scheme: str = property(attrgetter("_parts.scheme"))  # type: ignore[assignment]
-    netloc: str = property(attrgetter("_parts.netloc"))  # type: ignore[assignment]
-    path: str = property(attrgetter("_parts.path"))  # type: ignore[assignment]
-    query: str = property(attrgetter("_parts.query"))  # type: ignore[assignment]
-    fragment: str = property(attrgetter("_parts.fragment"))  # type: ignore[assignment]
-    username: str | None = property(attrgetter("_parts.username"))  # type: ignore[assignment]
-    password: str | None = property(attrgetter("_parts.password"))  # type: ignore[assignment]
-    hostname: str | None = property(attrgetter("_parts.hostname"))  # type: ignore[assignment]
-    port: int | None = property(attrgetter("_parts.port"))  # type: ignore[assignment]
+    username: str | None = property(url_username)  # type: ignore[assignment]
+    password: str | None = property(url_password)  # type: ignore[assignment]
+    hostname: str | None = property(url_hostname)  # type: ignore[assignment]
 
     @property
     def components(self) -> SplitResult:
-        parts = self._parts
-        return SplitResult(parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment)
+        return SplitResult(self.scheme, self.netloc, self.path, self.query, self.fragment)
 
     @property
     def is_secure(self) -> bool:
@@ -124,6 +140,9 @@ class URL(str):
         if self.password:
             url = str(self.replace(password="********"))
         return f"{self.__class__.__name__}({url!r})"
+
+
+_URL_SLOTS = frozenset(("fragment", "netloc", "path", "port", "query", "scheme"))
 
 
 def _url_text_from_components(**components: Any) -> str:

@@ -19,6 +19,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_username, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_password, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_hostname, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
     // `Address` is Starlette's NamedTuple; a PyO3 class cannot subclass tuple, so the module
     // makes the same namedtuple here and the Rust side builds instances of it.
