@@ -73,13 +73,22 @@ fn escape_path_cow(path: &str) -> Cow<'_, str> {
 
 /// The netloc Starlette picks: the Host header if it is valid, else the server, else none.
 pub fn netloc(parts: &ScopeParts<'_>) -> Result<Option<String>, ScopeUrlError> {
-    Ok(netloc_cow(parts)?.map(Cow::into_owned))
+    Ok(netloc_cow(parts, false)?.map(Cow::into_owned))
+}
+
+/// True if Starlette uses this Host header value for the netloc.
+pub fn is_usable_host_header(header: &str) -> bool {
+    parse_host_header(header).is_some_and(|parsed| parsed.is_valid_port())
 }
 
 /// [`netloc`], borrowing the Host header when it is used (it is then the whole netloc).
-fn netloc_cow<'a>(parts: &ScopeParts<'a>) -> Result<Option<Cow<'a, str>>, ScopeUrlError> {
+/// `host_checked`: the caller already knows the Host header, if any, is usable.
+fn netloc_cow<'a>(
+    parts: &ScopeParts<'a>,
+    host_checked: bool,
+) -> Result<Option<Cow<'a, str>>, ScopeUrlError> {
     if let Some(header) = parts.host_header {
-        if parse_host_header(header).is_some_and(|parsed| parsed.is_valid_port()) {
+        if host_checked || is_usable_host_header(header) {
             // The check accepts a host and an optional `:port` that make up the whole header.
             return Ok(Some(Cow::Borrowed(header)));
         }
@@ -186,8 +195,18 @@ fn has_hash_or_unsafe(text: &str) -> bool {
 
 /// [`url_from_scope`], with the components when they are known (see [`ScopeUrl::spans`]).
 pub fn scope_url(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
+    scope_url_impl(parts, false)
+}
+
+/// [`scope_url`] for parts whose `host_header` is `None` or passes [`is_usable_host_header`]
+/// (the caller checked it already; an unusable header must be passed as `None`).
+pub fn scope_url_usable_host(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
+    scope_url_impl(parts, true)
+}
+
+fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl, ScopeUrlError> {
     let path = escape_path_cow(parts.path);
-    let Some(netloc) = netloc_cow(parts)? else {
+    let Some(netloc) = netloc_cow(parts, host_checked)? else {
         let path = match path.strip_prefix("//") {
             // Without a host, a leading `//` would be read as an authority.
             Some(rest) => format!("/%2F{rest}"),
@@ -210,11 +229,13 @@ pub fn scope_url(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
         && scheme
             .iter()
             .all(|&b| is_scheme_byte(b) && !b.is_ascii_uppercase());
+    let mut brackets = false;
     let netloc_ok = !netloc.is_empty()
-        && netloc
-            .bytes()
-            .all(|b| b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_byte(b))
-        && check_netloc_brackets(&netloc).is_ok();
+        && netloc.bytes().all(|b| {
+            brackets |= matches!(b, b'[' | b']');
+            b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_byte(b)
+        })
+        && (!brackets || check_netloc_brackets(&netloc).is_ok());
     let rest_ok = !path.bytes().any(is_unsafe_byte) && !has_hash_or_unsafe(parts.query);
     let spans = (scheme_ok && netloc_ok && rest_ok).then(|| {
         let netloc_start = scheme.len() + 3;

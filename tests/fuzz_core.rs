@@ -23,7 +23,8 @@ use ferrosocket::headers::{decode_latin1, lower_latin1, HeaderTable};
 use ferrosocket::host::{is_ipv4_address, is_ipv6_address, parse_host_header, ParsedHost};
 use ferrosocket::query::{parse_qsl_latin1, parse_qsl_str, quote_plus, unquote, urlencode};
 use ferrosocket::scope_url::{
-    escape_path, query_text, scope_url, url_from_scope, ScopeParts, ScopeUrlError, Server,
+    escape_path, is_usable_host_header, query_text, scope_url, scope_url_usable_host,
+    url_from_scope, ScopeParts, ScopeUrlError, Server,
 };
 use ferrosocket::urlsplit::{netloc_needs_nfkc_check, urlsplit, urlunsplit, SplitUrl};
 use ferrosocket::validate::{
@@ -829,6 +830,12 @@ proptest! {
                 port_value: *value,
             }),
         };
+        // The variant for a Host header checked by the caller (an unusable one passed as None).
+        let checked = ScopeParts {
+            host_header: parts.host_header.filter(|h| is_usable_host_header(h)),
+            ..parts
+        };
+        prop_assert_eq!(scope_url_usable_host(&checked), scope_url(&parts));
         let Ok(url) = scope_url(&parts) else { return Ok(()) };
         prop_assert_eq!(Ok(url.text.clone()), url_from_scope(&parts));
         if let Some(spans) = url.spans {

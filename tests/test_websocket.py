@@ -41,6 +41,33 @@ def make_scope(**extra: Any) -> dict[str, Any]:
     return scope
 
 
+def test_url_components_are_plain_strings_and_errors_are_lazy() -> None:
+    from ferrosocket import URL
+
+    class Text(str):
+        pass
+
+    # Built from the scope's own pieces (no parse): plain str components, as urlsplit gives.
+    url = WebSocket(make_scope(path=Text("/ws"), scheme=Text("ws")), None, None).url
+    assert (type(url.path), type(url.scheme), url.fragment) == (str, str, "")
+    # The text would split otherwise (a `#` in the query): parsed.
+    url = URL(scope=make_scope(query_string=b"a=1#frag"))
+    assert (url.query, url.fragment) == ("a=1", "frag")
+    # urlsplit raises on every access, as Starlette does; other names are plain AttributeErrors.
+    bad = URL("http://[::1/x")
+    for _ in range(2):
+        for name in ("scheme", "netloc", "path", "query", "fragment", "port", "hostname"):
+            with pytest.raises(ValueError, match="Invalid IPv6 URL"):
+                getattr(bad, name)
+    with pytest.raises(AttributeError, match="'URL' object has no attribute 'nope'"):
+        bad.nope  # noqa: B018
+    # Only `.port` raises for a bad port; the server's port is not validated by Starlette.
+    url = URL(scope=make_scope(headers=[], server=("h", None)))
+    assert (url, url.hostname, url.path) == ("ws://h:None/ws?room=1&room=2", "h", "/ws")
+    with pytest.raises(ValueError, match="Port could not be cast to integer value as 'None'"):
+        url.port  # noqa: B018
+
+
 class Peer:
     """Scripted receive, recording send."""
 

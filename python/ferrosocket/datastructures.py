@@ -17,6 +17,7 @@ from ferrosocket._core import (
     Headers,
     QueryParams,
     UrlParts,
+    url_fragment,
     url_hostname,
     url_new,
     url_password,
@@ -38,14 +39,14 @@ class URL(str):
 
     # The components are slots, set when the URL is made: a read is a plain slot read. A slot
     # stays empty only when urlsplit (or `.port`) raises for this URL; `__getattr__` then asks
-    # `_parts`, which raises the same ValueError (Starlette raises on first access too).
-    __slots__ = ("_parts", "fragment", "netloc", "path", "port", "query", "scheme")
+    # `_parts`, which raises the same ValueError (Starlette raises on first access too). The
+    # rarely read ones are properties computed from `netloc` or the text.
+    __slots__ = ("_parts", "netloc", "path", "port", "query", "scheme")
     _parts: UrlParts
     scheme: str
     netloc: str
     path: str
     query: str
-    fragment: str
     port: int | None
 
     if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class URL(str):
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
 
+    fragment: str = property(url_fragment)  # type: ignore[assignment]
     username: str | None = property(url_username)  # type: ignore[assignment]
     password: str | None = property(url_password)  # type: ignore[assignment]
     hostname: str | None = property(url_hostname)  # type: ignore[assignment]
@@ -142,7 +144,7 @@ class URL(str):
         return f"{self.__class__.__name__}({url!r})"
 
 
-_URL_SLOTS = frozenset(("fragment", "netloc", "path", "port", "query", "scheme"))
+_URL_SLOTS = frozenset(("netloc", "path", "port", "query", "scheme"))
 
 
 def _url_text_from_components(**components: Any) -> str:

@@ -19,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_username, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_password, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_hostname, m)?)?;

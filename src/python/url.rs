@@ -10,8 +10,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
-use crate::host::parse_host_header;
-use crate::scope_url::{query_text, scope_url, ScopeParts, ScopeUrl, ScopeUrlError, Server};
+use crate::scope_url::{
+    is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
+    Server,
+};
 use crate::urlsplit::{
     netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
 };
@@ -174,10 +176,7 @@ pub fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromS
     let host = host_value.as_ref().map(HostValue::text);
     // Starlette unpacks `scope["server"]` (`host, port = server`) only when the Host header is
     // missing or invalid; a list works as well as a tuple.
-    let host_is_usable = host
-        .as_deref()
-        .and_then(parse_host_header)
-        .is_some_and(|parsed| parsed.is_valid_port());
+    let host_is_usable = host.as_deref().is_some_and(is_usable_host_header);
     let server = match early_server {
         Some(server) => server,
         None if host_is_usable => None,
@@ -203,7 +202,8 @@ pub fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromS
         scheme: &scheme,
         path: &path,
         query: &query,
-        host_header: host.as_deref(),
+        // Checked above: an unusable Host header counts as none.
+        host_header: host.as_deref().filter(|_| host_is_usable),
         server: server_parts
             .as_ref()
             .map(|(host, port_text, port_value)| Server {
@@ -212,7 +212,7 @@ pub fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromS
                 port_value: *port_value,
             }),
     };
-    let url = scope_url(&parts).map_err(|err| match err {
+    let url = scope_url_usable_host(&parts).map_err(|err| match err {
         ScopeUrlError::UnknownScheme(scheme) => PyKeyError::new_err(scheme),
     })?;
     drop(path);
@@ -279,7 +279,6 @@ fn make_url_from_scope<'py>(
             PyString::new(py, netloc).into_any(),
             reuse(Some(&parts.path), piece(&spans.path)),
             PyString::new(py, piece(&spans.query)).into_any(),
-            intern!(py, "").clone().into_any(),
         ],
     )?;
     match port {
@@ -290,15 +289,14 @@ fn make_url_from_scope<'py>(
     Ok(url)
 }
 
-/// Sets the slots `scheme`, `netloc`, `path`, `query` and `fragment`.
-fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 5]) -> PyResult<()> {
+/// Sets the slots `scheme`, `netloc`, `path` and `query`.
+fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) -> PyResult<()> {
     let py = url.py();
     let names = [
         intern!(py, "scheme"),
         intern!(py, "netloc"),
         intern!(py, "path"),
         intern!(py, "query"),
-        intern!(py, "fragment"),
     ];
     for (name, value) in names.into_iter().zip(values) {
         url.setattr(name, value)?;
@@ -322,7 +320,6 @@ fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py,
                 PyString::new(py, &split.netloc).into_any(),
                 PyString::new(py, &split.path).into_any(),
                 PyString::new(py, &split.query).into_any(),
-                PyString::new(py, &split.fragment).into_any(),
             ],
         )?;
         if let Ok(port) = split.port() {
@@ -561,4 +558,11 @@ pub fn url_password(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
 pub fn url_hostname<'py>(url: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyString>>> {
     let netloc = netloc_of(url)?;
     netloc_hostname(url.py(), &netloc.to_cow()?)
+}
+
+/// `URL.fragment`: the property getter (a URL made from the scope has none; rarely read, so it
+/// is parsed from the text rather than kept in a slot).
+#[pyfunction]
+pub fn url_fragment<'py>(url: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
+    UrlParts::parse(url.py(), &url.to_cow()?)?.component(url.py(), 4)
 }
