@@ -7,6 +7,7 @@ the behaviours a reader should see spelled out.
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -61,6 +62,10 @@ def test_url_components_are_plain_strings_and_errors_are_lazy() -> None:
                 getattr(bad, name)
     with pytest.raises(AttributeError, match="'URL' object has no attribute 'nope'"):
         bad.nope  # noqa: B018
+    # Such a URL is of a hidden subclass (URL itself has no `__getattr__`) that passes for URL.
+    assert bad.__class__ is URL and isinstance(bad, URL) and type(bad).__name__ == "URL"
+    assert pickle.loads(pickle.dumps(bad)).__class__ is URL
+    assert type(URL("http://h/x")) is URL and type(bad.replace("x", "y")) is str
     # Only `.port` raises for a bad port; the server's port is not validated by Starlette.
     url = URL(scope=make_scope(headers=[], server=("h", None)))
     assert (url, url.hostname, url.path) == ("ws://h:None/ws?room=1&room=2", "h", "/ws")

@@ -37,10 +37,12 @@ class URL(str):
     a ``str`` (so it hashes, compares and formats as one).
     """
 
-    # The components are slots, set when the URL is made: a read is a plain slot read. A slot
-    # stays empty only when urlsplit (or `.port`) raises for this URL; `__getattr__` then asks
-    # `_parts`, which raises the same ValueError (Starlette raises on first access too). The
-    # rarely read ones are properties computed from `netloc` or the text.
+    # The components are slots, set when the URL is made: a read is a plain slot read, which
+    # CPython specialises (it would not if the class had a `__getattr__`). A slot stays empty
+    # only when urlsplit (or `.port`) raises for this URL: such a URL is an instance of a hidden
+    # subclass (`_url_class_with_errors`) whose `__getattr__` asks `_parts`, which raises the
+    # same ValueError (Starlette raises on access too). The rarely read components are
+    # properties computed from `netloc` or the text.
     __slots__ = ("_parts", "netloc", "path", "port", "query", "scheme")
     _parts: UrlParts
     scheme: str
@@ -56,12 +58,6 @@ class URL(str):
     else:
         # Starlette's signature and assertions, in one native call (see _core.url_new).
         __new__ = staticmethod(url_new)
-
-        def __getattr__(self, name: str) -> Any:
-            if name in _URL_SLOTS:
-                return getattr(self._parts, name)
-            message = f"'{type(self).__name__}' object has no attribute '{name}'"
-            raise AttributeError(message, name=name, obj=self)
 
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
@@ -145,6 +141,42 @@ class URL(str):
 
 
 _URL_SLOTS = frozenset(("netloc", "path", "port", "query", "scheme"))
+_CLASSES_WITH_ERRORS: dict[type[URL], type[URL]] = {}
+
+
+def _url_class_with_errors(cls: type[URL]) -> type[URL]:
+    """The subclass of ``cls`` for a URL whose components (some or all) raise ``ValueError``.
+
+    It looks like ``cls`` (same name, ``url.__class__ is cls``, pickles and copies as ``cls``);
+    only ``type(url)`` shows it. Its ``__getattr__`` is reached for an empty component slot and
+    raises the error from ``_parts``; other names go to ``cls.__getattr__`` if there is one.
+    """
+    try:
+        return _CLASSES_WITH_ERRORS[cls]
+    except KeyError:
+        pass
+    fallback = getattr(cls, "__getattr__", None)
+
+    def __getattr__(self: URL, name: str) -> Any:
+        if name in _URL_SLOTS:
+            return getattr(self._parts, name)
+        if fallback is not None:
+            return fallback(self, name)
+        message = f"'{cls.__name__}' object has no attribute '{name}'"
+        raise AttributeError(message, name=name, obj=self)
+
+    namespace = {
+        "__slots__": (),
+        "__getattr__": __getattr__,
+        "__class__": property(lambda self: cls),
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    metaclass: Any = type(cls)
+    sub: type[URL] = metaclass(cls.__name__, (cls,), namespace)
+    _CLASSES_WITH_ERRORS.setdefault(cls, sub)
+    return _CLASSES_WITH_ERRORS[cls]
 
 
 def _url_text_from_components(**components: Any) -> str:

@@ -264,14 +264,17 @@ fn make_url_from_scope<'py>(
     let Some(spans) = &parts.url.spans else {
         return make_url_of(cls, text);
     };
-    let url = new_url_str(cls, text)?;
     let piece = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or_default();
+    let netloc = piece(&spans.netloc);
+    let port = netloc_port(netloc);
+    let url = match port {
+        Ok(_) => new_url_str(cls, text)?,
+        Err(_) => new_url_str(&class_with_errors(cls)?, text)?,
+    };
     let reuse = |obj: Option<&Bound<'py, PyAny>>, piece: &str| match obj {
         Some(obj) if is_same_str(obj, piece) => obj.clone(),
         _ => PyString::new(py, piece).into_any(),
     };
-    let netloc = piece(&spans.netloc);
-    let port = netloc_port(netloc);
     set_components(
         &url,
         [
@@ -283,7 +286,7 @@ fn make_url_from_scope<'py>(
     )?;
     match port {
         Ok(port) => url.setattr(intern!(py, "port"), port)?,
-        // `.port` raises: leave its slot empty for `URL.__getattr__`, which asks `_parts`.
+        // `.port` raises: its slot stays empty, and `__getattr__` asks `_parts`.
         Err(_) => url.setattr(intern!(py, "_parts"), UrlParts::parse(py, text)?)?,
     }
     Ok(url)
@@ -304,13 +307,32 @@ fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) 
     Ok(())
 }
 
+/// `ferrosocket.datastructures._url_class_with_errors`, looked up once.
+static CLASS_WITH_ERRORS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The hidden subclass of `cls` for URLs a component of which raises (`urlsplit` or `.port`
+/// raises for the text): it adds the `__getattr__` that raises those errors, which `URL` itself
+/// does without (so that its slot reads stay specialised by CPython).
+fn class_with_errors<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyType>> {
+    let py = cls.py();
+    let factory = CLASS_WITH_ERRORS.get_or_try_init(py, || {
+        py.import("ferrosocket.datastructures")?
+            .getattr("_url_class_with_errors")
+            .map(Bound::unbind)
+    })?;
+    Ok(factory.bind(py).call1((cls,))?.cast_into::<PyType>()?)
+}
+
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, parsed: the component
-/// slots are set when `urlsplit` succeeds (and `port` when `.port` does), and `_parts` (which
-/// raises the `ValueError`s) when something fails.
+/// slots are set when `urlsplit` succeeds (and `port` when `.port` does); when something fails,
+/// `_parts` (which raises the `ValueError`s) is set, on an instance of [`class_with_errors`].
 fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
-    let url = new_url_str(cls, text)?;
     let parts = UrlParts::parse(py, text)?;
+    let url = match &parts.split {
+        Ok(split) if split.port().is_ok() => new_url_str(cls, text)?,
+        _ => new_url_str(&class_with_errors(cls)?, text)?,
+    };
     let mut complete = false;
     if let Ok(split) = &parts.split {
         set_components(
