@@ -25,10 +25,19 @@ impl ParsedHost<'_> {
     pub fn is_valid_port(&self) -> bool {
         let Some(port) = self.port else { return true };
         let digits = port.trim_start_matches('0');
-        digits.len() <= 5
-            && digits
-                .parse::<u32>()
-                .map_or(digits.is_empty(), |p| p <= 65535)
+        if digits.len() > 5 {
+            return false;
+        }
+        if digits.bytes().all(|b| b.is_ascii_digit()) {
+            // What `parse_host_header` gives: at most five digits, no need for `parse`.
+            return digits
+                .bytes()
+                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+                <= 65535;
+        }
+        digits
+            .parse::<u32>()
+            .map_or(digits.is_empty(), |p| p <= 65535)
     }
 }
 

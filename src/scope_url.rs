@@ -51,14 +51,11 @@ fn default_port(scheme: &str) -> Option<i64> {
 /// `scope["path"]` with `?`, `#` and `\` percent-escaped so they cannot start a query,
 /// fragment or authority.
 pub fn escape_path(path: &str) -> String {
-    escape_path_cow(path).into_owned()
+    escape_chars(path)
 }
 
-/// [`escape_path`], borrowing the path when there is nothing to escape.
-fn escape_path_cow(path: &str) -> Cow<'_, str> {
-    if !path.bytes().any(|b| matches!(b, b'?' | b'#' | b'\\')) {
-        return Cow::Borrowed(path);
-    }
+/// The escaping loop of [`escape_path`].
+fn escape_chars(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for c in path.chars() {
         match c {
@@ -68,7 +65,7 @@ fn escape_path_cow(path: &str) -> Cow<'_, str> {
             _ => out.push(c),
         }
     }
-    Cow::Owned(out)
+    out
 }
 
 /// The netloc Starlette picks: the Host header if it is valid, else the server, else none.
@@ -205,7 +202,17 @@ pub fn scope_url_usable_host(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUr
 }
 
 fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl, ScopeUrlError> {
-    let path = escape_path_cow(parts.path);
+    // One pass over the path: does it need escaping, does it hold a `\t\r\n`?
+    let (mut needs_escape, mut path_unsafe) = (false, false);
+    for b in parts.path.bytes() {
+        needs_escape |= matches!(b, b'?' | b'#' | b'\\');
+        path_unsafe |= is_unsafe_byte(b);
+    }
+    let path: Cow<'_, str> = if needs_escape {
+        Cow::Owned(escape_chars(parts.path))
+    } else {
+        Cow::Borrowed(parts.path)
+    };
     let Some(netloc) = netloc_cow(parts, host_checked)? else {
         let path = match path.strip_prefix("//") {
             // Without a host, a leading `//` would be read as an authority.
@@ -236,7 +243,8 @@ fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl
             b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_byte(b)
         })
         && (!brackets || check_netloc_brackets(&netloc).is_ok());
-    let rest_ok = !path.bytes().any(is_unsafe_byte) && !has_hash_or_unsafe(parts.query);
+    // Escaping adds no `\t\r\n`.
+    let rest_ok = !path_unsafe && !has_hash_or_unsafe(parts.query);
     let spans = (scheme_ok && netloc_ok && rest_ok).then(|| {
         let netloc_start = scheme.len() + 3;
         let path_start = netloc_start + netloc.len();
