@@ -135,14 +135,14 @@ fn unpack_pair<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bou
 
 /// `URL(scope=scope)` before it becomes a Python object: Starlette's text, and the scope's own
 /// `scheme` and `path` strings (reused as the components when they are the same text).
-pub struct UrlFromScope<'py> {
+struct UrlFromScope<'py> {
     url: ScopeUrl,
     scheme: Option<Bound<'py, PyAny>>,
     path: Bound<'py, PyAny>,
 }
 
 /// Reads the scope for `str(starlette.datastructures.URL(scope=scope))`.
-pub fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope<'py>> {
+fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope<'py>> {
     let py = scope.py();
     let scheme_obj = scope_get(scope, intern!(py, "scheme"))?;
     let scheme_str = scheme_obj.as_ref().and_then(|s| s.cast::<PyString>().ok());
