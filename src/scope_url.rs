@@ -170,8 +170,8 @@ fn has_hash_or_unsafe(text: &str) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const HASHES: u64 = u64::from_ne_bytes([b'#'; 8]);
-    // A zero byte in `x` sets the high bit of its byte in `(x - ONES) & !x & HIGHS` (and only
-    // a zero byte does, as long as a lower byte was not zero; a false alarm is checked below).
+    // `(x - k * ONES) & !x & HIGHS` is non-zero when a byte of `x` is below `k` (k <= 128); it
+    // may also flag the byte next to one that is, so a flagged word is checked byte by byte.
     let has_byte_below_14 = |x: u64| x.wrapping_sub(ONES * 14) & !x & HIGHS != 0;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
     let bytes = text.as_bytes();
