@@ -25,15 +25,42 @@ impl ParsedHost<'_> {
     pub fn is_valid_port(&self) -> bool {
         let Some(port) = self.port else { return true };
         let digits = port.trim_start_matches('0');
-        digits.len() <= 5
-            && digits
-                .parse::<u32>()
-                .map_or(digits.is_empty(), |p| p <= 65535)
+        if digits.len() > 5 {
+            return false;
+        }
+        if digits.bytes().all(|b| b.is_ascii_digit()) {
+            // What `parse_host_header` gives: at most five digits, no need for `parse`.
+            return digits
+                .bytes()
+                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+                <= 65535;
+        }
+        digits
+            .parse::<u32>()
+            .map_or(digits.is_empty(), |p| p <= 65535)
     }
 }
 
-fn is_reg_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "._~%!$&'()*+,;=-".contains(c)
+fn is_reg_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'_'
+                | b'~'
+                | b'%'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b'-'
+        )
 }
 
 fn is_future_tail_char(c: char) -> bool {
@@ -51,7 +78,9 @@ pub fn parse_host_header(header: &str) -> Option<ParsedHost<'_>> {
         header.split_at(close + 2)
     } else {
         let end = header
-            .find(|c: char| !is_reg_name_char(c))
+            .bytes()
+            // A byte that is not ASCII is not in the set, so `end` is on a char boundary.
+            .position(|b| !is_reg_name_byte(b))
             .unwrap_or(header.len());
         if end == 0 {
             return None;

@@ -4,8 +4,11 @@
 //! gets `?`, `#` and `\` escaped, a valid Host header wins over `scope["server"]`, default ports
 //! are left out, and without any host the URL is relative (a leading `//` escaped).
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use crate::host::parse_host_header;
-use crate::urlsplit::urlunsplit;
+use crate::urlsplit::{check_netloc_brackets, is_scheme_byte, urlunsplit};
 
 /// `scope["server"]`: the host and the port as Python would format and compare it.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +51,11 @@ fn default_port(scheme: &str) -> Option<i64> {
 /// `scope["path"]` with `?`, `#` and `\` percent-escaped so they cannot start a query,
 /// fragment or authority.
 pub fn escape_path(path: &str) -> String {
+    escape_chars(path)
+}
+
+/// The escaping loop of [`escape_path`].
+fn escape_chars(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for c in path.chars() {
         match c {
@@ -62,25 +70,40 @@ pub fn escape_path(path: &str) -> String {
 
 /// The netloc Starlette picks: the Host header if it is valid, else the server, else none.
 pub fn netloc(parts: &ScopeParts<'_>) -> Result<Option<String>, ScopeUrlError> {
-    if let Some(parsed) = parts.host_header.and_then(parse_host_header) {
-        if parsed.is_valid_port() {
-            return Ok(Some(parsed.authority()));
+    Ok(netloc_cow(parts, false)?.map(Cow::into_owned))
+}
+
+/// True if Starlette uses this Host header value for the netloc.
+pub fn is_usable_host_header(header: &str) -> bool {
+    parse_host_header(header).is_some_and(|parsed| parsed.is_valid_port())
+}
+
+/// [`netloc`], borrowing the Host header when it is used (it is then the whole netloc).
+/// `host_checked`: the caller already knows the Host header, if any, is usable.
+fn netloc_cow<'a>(
+    parts: &ScopeParts<'a>,
+    host_checked: bool,
+) -> Result<Option<Cow<'a, str>>, ScopeUrlError> {
+    if let Some(header) = parts.host_header {
+        if host_checked || is_usable_host_header(header) {
+            // The check accepts a host and an optional `:port` that make up the whole header.
+            return Ok(Some(Cow::Borrowed(header)));
         }
     }
     let Some(server) = parts.server else {
         return Ok(None);
     };
-    let host = if server.host.contains(':') && !server.host.starts_with('[') {
-        format!("[{}]", server.host)
+    let host: Cow<'_, str> = if server.host.contains(':') && !server.host.starts_with('[') {
+        Cow::Owned(format!("[{}]", server.host))
     } else {
-        server.host.to_owned()
+        Cow::Borrowed(server.host)
     };
     let default = default_port(parts.scheme)
         .ok_or_else(|| ScopeUrlError::UnknownScheme(parts.scheme.to_owned()))?;
     if server.port_value == Some(default) {
-        Ok(Some(host))
+        Ok(Some(Cow::Owned(host.into_owned())))
     } else {
-        Ok(Some(format!("{}:{}", host, server.port_text)))
+        Ok(Some(Cow::Owned(format!("{}:{}", host, server.port_text))))
     }
 }
 
@@ -112,24 +135,133 @@ pub fn query_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Where `urlsplit` of a [`ScopeUrl`]'s text finds each component: byte ranges into the text
+/// (the fragment is empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitSpans {
+    pub scheme: Range<usize>,
+    pub netloc: Range<usize>,
+    pub path: Range<usize>,
+    pub query: Range<usize>,
+}
+
+/// A URL built from the scope, and the components `urlsplit` gives for it when they are known
+/// without parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeUrl {
+    pub text: String,
+    /// `Some` only when `urllib.parse.urlsplit(text)` succeeds without the NFKC check and gives
+    /// exactly these components; otherwise the caller parses `text`.
+    pub spans: Option<SplitSpans>,
+}
+
 /// The full URL string, equal to Starlette's `str(URL(scope=scope))`.
 pub fn url_from_scope(parts: &ScopeParts<'_>) -> Result<String, ScopeUrlError> {
-    let path = escape_path(parts.path);
-    match netloc(parts)? {
-        Some(netloc) => Ok(urlunsplit(parts.scheme, &netloc, &path, parts.query, "")),
-        None => {
-            let path = match path.strip_prefix("//") {
-                // Without a host, a leading `//` would be read as an authority.
-                Some(rest) => format!("/%2F{rest}"),
-                None => path,
-            };
-            if parts.query.is_empty() {
-                Ok(path)
-            } else {
-                Ok(format!("{}?{}", path, parts.query))
-            }
+    scope_url(parts).map(|url| url.text)
+}
+
+/// `\t`, `\r` and `\n` (`urlsplit` removes them anywhere in the URL).
+fn is_unsafe_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\r' | b'\n')
+}
+
+/// True if `text` holds a `#`, `\t`, `\r` or `\n`; eight bytes at a time (a query is long).
+fn has_hash_or_unsafe(text: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const HASHES: u64 = u64::from_ne_bytes([b'#'; 8]);
+    // `(x - k * ONES) & !x & HIGHS` is non-zero when a byte of `x` is below `k` (k <= 128); it
+    // may also flag the byte next to one that is, so a flagged word is checked byte by byte.
+    let has_byte_below_14 = |x: u64| x.wrapping_sub(ONES * 14) & !x & HIGHS != 0;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let bytes = text.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        if (has_byte_below_14(word) || has_zero(word ^ HASHES))
+            && chunk.iter().any(|&b| b == b'#' || is_unsafe_byte(b))
+        {
+            return true;
         }
     }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b == b'#' || is_unsafe_byte(b))
+}
+
+/// [`url_from_scope`], with the components when they are known (see [`ScopeUrl::spans`]).
+pub fn scope_url(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
+    scope_url_impl(parts, false)
+}
+
+/// [`scope_url`] for parts whose `host_header` is `None` or passes [`is_usable_host_header`]
+/// (the caller checked it already; an unusable header must be passed as `None`).
+pub fn scope_url_usable_host(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
+    scope_url_impl(parts, true)
+}
+
+fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl, ScopeUrlError> {
+    // One pass over the path: does it need escaping, does it hold a `\t\r\n`?
+    let (mut needs_escape, mut path_unsafe) = (false, false);
+    for b in parts.path.bytes() {
+        needs_escape |= matches!(b, b'?' | b'#' | b'\\');
+        path_unsafe |= is_unsafe_byte(b);
+    }
+    let path: Cow<'_, str> = if needs_escape {
+        Cow::Owned(escape_chars(parts.path))
+    } else {
+        Cow::Borrowed(parts.path)
+    };
+    let Some(netloc) = netloc_cow(parts, host_checked)? else {
+        let path = match path.strip_prefix("//") {
+            // Without a host, a leading `//` would be read as an authority.
+            Some(rest) => format!("/%2F{rest}"),
+            None => path.into_owned(),
+        };
+        let text = if parts.query.is_empty() {
+            path
+        } else {
+            format!("{}?{}", path, parts.query)
+        };
+        return Ok(ScopeUrl { text, spans: None });
+    };
+    let text = urlunsplit(parts.scheme, &netloc, &path, parts.query, "");
+    // The text is `scheme://netloc[/]path[?query]`; urlsplit gives back exactly those parts when:
+    // the scheme is one urlsplit recognises and keeps as is (lower case), the netloc ends where
+    // it should (no `/?#`), passes the bracket check and needs no NFKC check (ASCII), nothing
+    // holds a `\t\r\n` (removed by urlsplit) and the query has no `#` (the path has none left).
+    let scheme = parts.scheme.as_bytes();
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_lowercase)
+        && scheme
+            .iter()
+            .all(|&b| is_scheme_byte(b) && !b.is_ascii_uppercase());
+    let mut brackets = false;
+    let netloc_ok = !netloc.is_empty()
+        && netloc.bytes().all(|b| {
+            brackets |= matches!(b, b'[' | b']');
+            b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_byte(b)
+        })
+        && (!brackets || check_netloc_brackets(&netloc).is_ok());
+    // Escaping adds no `\t\r\n`.
+    let rest_ok = !path_unsafe && !has_hash_or_unsafe(parts.query);
+    let spans = (scheme_ok && netloc_ok && rest_ok).then(|| {
+        let netloc_start = scheme.len() + 3;
+        let path_start = netloc_start + netloc.len();
+        let query_len = if parts.query.is_empty() {
+            0
+        } else {
+            parts.query.len() + 1
+        };
+        let path_end = text.len() - query_len;
+        SplitSpans {
+            scheme: 0..scheme.len(),
+            netloc: netloc_start..path_start,
+            path: path_start..path_end,
+            query: (text.len() - parts.query.len())..text.len(),
+        }
+    });
+    Ok(ScopeUrl { text, spans })
 }
 
 #[cfg(test)]
@@ -176,6 +308,62 @@ mod tests {
             url_from_scope(&parts(Some("h:99999"), Some(other))),
             Ok("ws://[::1]:8000/a%3Fb%23c%5Cd?x=1".to_owned())
         );
+    }
+
+    #[test]
+    fn hash_or_unsafe_scan_matches_the_plain_check() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for c in (0u8..128).chain([0xc3, 0xa9]) {
+                    let mut bytes = vec![b'a'; len];
+                    if let Some(slot) = bytes.get_mut(pos) {
+                        *slot = c;
+                    }
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let plain = text.bytes().any(|b| b == b'#' || is_unsafe_byte(b));
+                    assert_eq!(has_hash_or_unsafe(&text), plain, "{text:?}");
+                }
+            }
+        }
+        assert!(!has_hash_or_unsafe(
+            "room=general&token=\u{e9}\u{7f}abc&x=1"
+        ));
+        assert!(has_hash_or_unsafe(
+            "room=general&token=\u{e9}\u{7f}abc&x=1#"
+        ));
+    }
+
+    #[test]
+    fn spans_are_the_parts() {
+        let url = scope_url(&ScopeParts {
+            scheme: "wss",
+            path: "/ws/a",
+            query: "x=1",
+            host_header: Some("h:8443"),
+            server: None,
+        });
+        let spans = SplitSpans {
+            scheme: 0..3,
+            netloc: 6..12,
+            path: 12..17,
+            query: 18..21,
+        };
+        assert_eq!(
+            url,
+            Ok(ScopeUrl {
+                text: "wss://h:8443/ws/a?x=1".to_owned(),
+                spans: Some(spans)
+            })
+        );
+        // A `#` in the query starts a fragment: parse instead.
+        let url = scope_url(&ScopeParts {
+            scheme: "wss",
+            path: "/ws/a",
+            query: "x=1#y",
+            host_header: Some("h:8443"),
+            server: None,
+        });
+        assert_eq!(url.map(|u| u.spans), Ok(None));
     }
 
     #[test]

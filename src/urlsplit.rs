@@ -81,7 +81,7 @@ fn is_unsafe_url_char(c: char) -> bool {
 }
 
 /// Membership in `scheme_chars`.
-fn is_scheme_byte(b: u8) -> bool {
+pub fn is_scheme_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
 }
 
@@ -137,7 +137,7 @@ pub fn netloc_needs_nfkc_check(netloc: &str) -> bool {
 }
 
 /// The bracket validation urlsplit applies to a netloc that follows `//`.
-fn check_netloc_brackets(netloc: &str) -> Result<(), UrlError> {
+pub fn check_netloc_brackets(netloc: &str) -> Result<(), UrlError> {
     let open = netloc.contains('[');
     let close = netloc.contains(']');
     if open != close {
@@ -296,32 +296,78 @@ fn is_ipv6(s: &str) -> bool {
         .all(|p| is_ipv6_hextet(p))
 }
 
+/// `_userinfo` of a netloc: (username, password) from the text before the last `@`.
+pub fn netloc_userinfo(netloc: &str) -> (Option<&str>, Option<&str>) {
+    match netloc.rsplit_once('@') {
+        Some((info, _)) => match info.split_once(':') {
+            Some((user, password)) => (Some(user), Some(password)),
+            None => (Some(info), None),
+        },
+        None => (None, None),
+    }
+}
+
+/// `_hostinfo` of a netloc: (hostname before lower-casing, port text or `None` when empty).
+pub fn netloc_hostinfo(netloc: &str) -> (&str, Option<&str>) {
+    let hostinfo = netloc.rsplit_once('@').map_or(netloc, |(_, host)| host);
+    let (hostname, port) = match hostinfo.split_once('[') {
+        Some((_, bracketed)) => match bracketed.split_once(']') {
+            Some((host, after)) => (host, after.split_once(':').map_or("", |(_, p)| p)),
+            None => (bracketed, ""),
+        },
+        None => hostinfo.split_once(':').unwrap_or((hostinfo, "")),
+    };
+    (hostname, (!port.is_empty()).then_some(port))
+}
+
+/// `SplitResult.hostname` for a netloc: lower-cased, except an IPv6 zone id after `%`.
+pub fn netloc_hostname(netloc: &str) -> Option<String> {
+    let (host, _) = netloc_hostinfo(netloc);
+    if host.is_empty() {
+        return None;
+    }
+    Some(match host.split_once('%') {
+        Some((addr, zone)) => {
+            let mut out = py_lower(addr);
+            out.push('%');
+            out.push_str(zone);
+            out
+        }
+        None => py_lower(host),
+    })
+}
+
+/// `SplitResult.port` for a netloc, with its two `ValueError`s.
+pub fn netloc_port(netloc: &str) -> Result<Option<u16>, UrlError> {
+    let Some(port) = netloc_hostinfo(netloc).1 else {
+        return Ok(None);
+    };
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UrlError::PortNotInteger(port.to_owned()));
+    }
+    // Python's int() has no size limit: drop leading zeros, then anything over five digits
+    // is out of range.
+    let digits = port.trim_start_matches('0');
+    if digits.len() > 5 {
+        return Err(UrlError::PortOutOfRange);
+    }
+    let value = digits
+        .bytes()
+        .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    u16::try_from(value)
+        .map(Some)
+        .map_err(|_| UrlError::PortOutOfRange)
+}
+
 impl SplitUrl {
     /// `_userinfo`: (username, password) from the text before the last `@`.
     pub fn userinfo(&self) -> (Option<&str>, Option<&str>) {
-        match self.netloc.rsplit_once('@') {
-            Some((info, _)) => match info.split_once(':') {
-                Some((user, password)) => (Some(user), Some(password)),
-                None => (Some(info), None),
-            },
-            None => (None, None),
-        }
+        netloc_userinfo(&self.netloc)
     }
 
     /// `_hostinfo`: (hostname before lower-casing, port text or `None` when empty).
     pub fn hostinfo(&self) -> (&str, Option<&str>) {
-        let hostinfo = self
-            .netloc
-            .rsplit_once('@')
-            .map_or(self.netloc.as_str(), |(_, host)| host);
-        let (hostname, port) = match hostinfo.split_once('[') {
-            Some((_, bracketed)) => match bracketed.split_once(']') {
-                Some((host, after)) => (host, after.split_once(':').map_or("", |(_, p)| p)),
-                None => (bracketed, ""),
-            },
-            None => hostinfo.split_once(':').unwrap_or((hostinfo, "")),
-        };
-        (hostname, (!port.is_empty()).then_some(port))
+        netloc_hostinfo(&self.netloc)
     }
 
     /// `SplitResult.username`.
@@ -336,41 +382,12 @@ impl SplitUrl {
 
     /// `SplitResult.hostname`: lower-cased, except an IPv6 zone id after `%`.
     pub fn hostname(&self) -> Option<String> {
-        let (host, _) = self.hostinfo();
-        if host.is_empty() {
-            return None;
-        }
-        Some(match host.split_once('%') {
-            Some((addr, zone)) => {
-                let mut out = py_lower(addr);
-                out.push('%');
-                out.push_str(zone);
-                out
-            }
-            None => py_lower(host),
-        })
+        netloc_hostname(&self.netloc)
     }
 
     /// `SplitResult.port`, with its two `ValueError`s.
     pub fn port(&self) -> Result<Option<u16>, UrlError> {
-        let Some(port) = self.hostinfo().1 else {
-            return Ok(None);
-        };
-        if !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(UrlError::PortNotInteger(port.to_owned()));
-        }
-        // Python's int() has no size limit: drop leading zeros, then anything over five digits
-        // is out of range.
-        let digits = port.trim_start_matches('0');
-        if digits.len() > 5 {
-            return Err(UrlError::PortOutOfRange);
-        }
-        let value = digits
-            .bytes()
-            .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
-        u16::try_from(value)
-            .map(Some)
-            .map_err(|_| UrlError::PortOutOfRange)
+        netloc_port(&self.netloc)
     }
 
     /// `SplitResult.geturl()`.

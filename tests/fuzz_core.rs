@@ -28,9 +28,10 @@ use ferrosocket::json_scan::{
 };
 use ferrosocket::query::{parse_qsl_latin1, parse_qsl_str, quote_plus, unquote, urlencode};
 use ferrosocket::scope_url::{
-    escape_path, query_text, url_from_scope, ScopeParts, ScopeUrlError, Server,
+    escape_path, is_usable_host_header, query_text, scope_url, scope_url_usable_host,
+    url_from_scope, ScopeParts, ScopeUrlError, Server,
 };
-use ferrosocket::urlsplit::{urlsplit, urlunsplit, SplitUrl};
+use ferrosocket::urlsplit::{netloc_needs_nfkc_check, urlsplit, urlunsplit, SplitUrl};
 use ferrosocket::validate::{
     is_header_value, is_sendable_close_code, is_token, truncate_close_reason,
     MAX_CLOSE_REASON_BYTES,
@@ -803,6 +804,61 @@ proptest! {
                 prop_assert!(!matches!(s.as_str(), "ws" | "wss" | "http" | "https"));
                 prop_assert_eq!(s, scheme);
             }
+        }
+    }
+
+    /// When `scope_url` gives the components without parsing, they are exactly what `urlsplit`
+    /// of its text gives (no error, no NFKC check, empty fragment), and the text is
+    /// `url_from_scope`'s.
+    #[test]
+    fn scope_url_spans_are_urlsplit(
+        scheme in scheme(),
+        path in fuzz_str(),
+        raw_query in fuzz_bytes(),
+        host_header in prop::option::of(prop_oneof![valid_host(), fuzz_str()]),
+        host_port in prop::option::of(port_text()),
+        server in server(),
+    ) {
+        let query = query_text(&raw_query);
+        let header = host_header.map(|h| match &host_port {
+            Some(p) => format!("{h}:{p}"),
+            None => h,
+        });
+        let parts = ScopeParts {
+            scheme: &scheme,
+            path: &path,
+            query: &query,
+            host_header: header.as_deref(),
+            server: server.as_ref().map(|(host, text, value)| Server {
+                host,
+                port_text: text,
+                port_value: *value,
+            }),
+        };
+        // The variant for a Host header checked by the caller (an unusable one passed as None).
+        let checked = ScopeParts {
+            host_header: parts.host_header.filter(|h| is_usable_host_header(h)),
+            ..parts
+        };
+        prop_assert_eq!(scope_url_usable_host(&checked), scope_url(&parts));
+        let Ok(url) = scope_url(&parts) else { return Ok(()) };
+        prop_assert_eq!(Ok(url.text.clone()), url_from_scope(&parts));
+        if let Some(spans) = url.spans {
+            let split = urlsplit(&url.text);
+            prop_assert!(split.is_ok(), "{:?}", url.text);
+            let split = split.unwrap();
+            prop_assert!(!netloc_needs_nfkc_check(&split.netloc));
+            let piece = |r: std::ops::Range<usize>| url.text.get(r).unwrap().to_owned();
+            prop_assert_eq!(
+                split,
+                SplitUrl {
+                    scheme: piece(spans.scheme),
+                    netloc: piece(spans.netloc),
+                    path: piece(spans.path),
+                    query: piece(spans.query),
+                    fragment: String::new(),
+                }
+            );
         }
     }
 

@@ -7,6 +7,7 @@ the behaviours a reader should see spelled out.
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -39,6 +40,37 @@ def make_scope(**extra: Any) -> dict[str, Any]:
     }
     scope.update(extra)
     return scope
+
+
+def test_url_components_are_plain_strings_and_errors_are_lazy() -> None:
+    from ferrosocket import URL
+
+    class Text(str):
+        pass
+
+    # Built from the scope's own pieces (no parse): plain str components, as urlsplit gives.
+    url = WebSocket(make_scope(path=Text("/ws"), scheme=Text("ws")), None, None).url
+    assert (type(url.path), type(url.scheme), url.fragment) == (str, str, "")
+    # The text would split otherwise (a `#` in the query): parsed.
+    url = URL(scope=make_scope(query_string=b"a=1#frag"))
+    assert (url.query, url.fragment) == ("a=1", "frag")
+    # urlsplit raises on every access, as Starlette does; other names are plain AttributeErrors.
+    bad = URL("http://[::1/x")
+    for _ in range(2):
+        for name in ("scheme", "netloc", "path", "query", "fragment", "port", "hostname"):
+            with pytest.raises(ValueError, match="Invalid IPv6 URL"):
+                getattr(bad, name)
+    with pytest.raises(AttributeError, match="'URL' object has no attribute 'nope'"):
+        bad.nope  # noqa: B018
+    # Such a URL is of a hidden subclass (URL itself has no `__getattr__`) that passes for URL.
+    assert bad.__class__ is URL and isinstance(bad, URL) and type(bad).__name__ == "URL"
+    assert pickle.loads(pickle.dumps(bad)).__class__ is URL
+    assert type(URL("http://h/x")) is URL and type(bad.replace("x", "y")) is str
+    # Only `.port` raises for a bad port; the server's port is not validated by Starlette.
+    url = URL(scope=make_scope(headers=[], server=("h", None)))
+    assert (url, url.hostname, url.path) == ("ws://h:None/ws?room=1&room=2", "h", "/ws")
+    with pytest.raises(ValueError, match="Port could not be cast to integer value as 'None'"):
+        url.port  # noqa: B018
 
 
 class Peer:

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode
 
-from ferrosocket._core import Address, Headers, QueryParams, UrlParts, url_new
+from ferrosocket._core import (
+    Address,
+    Headers,
+    QueryParams,
+    UrlParts,
+    url_fragment,
+    url_hostname,
+    url_new,
+    url_password,
+    url_username,
+)
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 
@@ -28,8 +37,19 @@ class URL(str):
     a ``str`` (so it hashes, compares and formats as one).
     """
 
-    __slots__ = ("_parts",)
+    # The components are slots, set when the URL is made: a read is a plain slot read, which
+    # CPython specialises (it would not if the class had a `__getattr__`). A slot stays empty
+    # only when urlsplit (or `.port`) raises for this URL: such a URL is an instance of a hidden
+    # subclass (`_url_class_with_errors`) whose `__getattr__` asks `_parts`, which raises the
+    # same ValueError (Starlette raises on access too). The rarely read components are
+    # properties computed from `netloc` or the text.
+    __slots__ = ("_parts", "netloc", "path", "port", "query", "scheme")
     _parts: UrlParts
+    scheme: str
+    netloc: str
+    path: str
+    query: str
+    port: int | None
 
     if TYPE_CHECKING:
 
@@ -42,20 +62,14 @@ class URL(str):
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
 
-    scheme: str = property(attrgetter("_parts.scheme"))  # type: ignore[assignment]
-    netloc: str = property(attrgetter("_parts.netloc"))  # type: ignore[assignment]
-    path: str = property(attrgetter("_parts.path"))  # type: ignore[assignment]
-    query: str = property(attrgetter("_parts.query"))  # type: ignore[assignment]
-    fragment: str = property(attrgetter("_parts.fragment"))  # type: ignore[assignment]
-    username: str | None = property(attrgetter("_parts.username"))  # type: ignore[assignment]
-    password: str | None = property(attrgetter("_parts.password"))  # type: ignore[assignment]
-    hostname: str | None = property(attrgetter("_parts.hostname"))  # type: ignore[assignment]
-    port: int | None = property(attrgetter("_parts.port"))  # type: ignore[assignment]
+    fragment: str = property(url_fragment)  # type: ignore[assignment]
+    username: str | None = property(url_username)  # type: ignore[assignment]
+    password: str | None = property(url_password)  # type: ignore[assignment]
+    hostname: str | None = property(url_hostname)  # type: ignore[assignment]
 
     @property
     def components(self) -> SplitResult:
-        parts = self._parts
-        return SplitResult(parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment)
+        return SplitResult(self.scheme, self.netloc, self.path, self.query, self.fragment)
 
     @property
     def is_secure(self) -> bool:
@@ -124,6 +138,45 @@ class URL(str):
         if self.password:
             url = str(self.replace(password="********"))
         return f"{self.__class__.__name__}({url!r})"
+
+
+_URL_SLOTS = frozenset(("netloc", "path", "port", "query", "scheme"))
+_CLASSES_WITH_ERRORS: dict[type[URL], type[URL]] = {}
+
+
+def _url_class_with_errors(cls: type[URL]) -> type[URL]:
+    """The subclass of ``cls`` for a URL whose components (some or all) raise ``ValueError``.
+
+    It looks like ``cls`` (same name, ``url.__class__ is cls``, pickles and copies as ``cls``);
+    only ``type(url)`` shows it. Its ``__getattr__`` is reached for an empty component slot and
+    raises the error from ``_parts``; other names go to ``cls.__getattr__`` if there is one.
+    """
+    try:
+        return _CLASSES_WITH_ERRORS[cls]
+    except KeyError:
+        pass
+    fallback = getattr(cls, "__getattr__", None)
+
+    def __getattr__(self: URL, name: str) -> Any:
+        if name in _URL_SLOTS:
+            return getattr(self._parts, name)
+        if fallback is not None:
+            return fallback(self, name)
+        message = f"'{cls.__name__}' object has no attribute '{name}'"
+        raise AttributeError(message, name=name, obj=self)
+
+    namespace = {
+        "__slots__": (),
+        "__getattr__": __getattr__,
+        "__class__": property(lambda self: cls),
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    metaclass: Any = type(cls)
+    sub: type[URL] = metaclass(cls.__name__, (cls,), namespace)
+    _CLASSES_WITH_ERRORS.setdefault(cls, sub)
+    return _CLASSES_WITH_ERRORS[cls]
 
 
 def _url_text_from_components(**components: Any) -> str:

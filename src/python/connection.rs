@@ -28,7 +28,7 @@ use super::json;
 use super::outgoing;
 use super::query_params::QueryParams;
 use super::registry::{disconnect_class, state_member, unexpected_message_class};
-use super::url::{make_url, scope_get, url_string_from_scope};
+use super::url::{scope_get, url_for_scope};
 
 /// The code a disconnect without a `code` key is read as: "no status received" (RFC 6455).
 const NO_STATUS_CODE: i64 = 1005;
@@ -566,8 +566,7 @@ impl Connection {
         if let Some(url) = &lock(&self.refs).url {
             return Ok(url.bind(py).clone());
         }
-        let text = url_string_from_scope(&self.scope(py)?)?;
-        let url = make_url(py, &text)?;
+        let url = url_for_scope(&self.scope(py)?)?;
         Ok(lock(&self.refs)
             .url
             .get_or_insert_with(|| url.unbind())

@@ -20,6 +20,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_username, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_password, m)?)?;
+    m.add_function(wrap_pyfunction!(url::url_hostname, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
     m.add_function(wrap_pyfunction!(json::py_loads_text, m)?)?;
     m.add_function(wrap_pyfunction!(json::py_loads_bytes, m)?)?;

@@ -1,5 +1,6 @@
 //! URL building from the scope and URL component parsing, for the Python `URL` str subclass.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
@@ -9,9 +10,13 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
-use crate::host::parse_host_header;
-use crate::scope_url::{query_text, url_from_scope, ScopeParts, ScopeUrlError, Server};
-use crate::urlsplit::{netloc_needs_nfkc_check, urlsplit, SplitUrl};
+use crate::scope_url::{
+    is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
+    Server,
+};
+use crate::urlsplit::{
+    netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
+};
 
 use super::registry::url_class;
 
@@ -27,8 +32,30 @@ pub fn scope_get<'py>(
     Ok(if value.is_none() { None } else { Some(value) })
 }
 
+/// A Host header value: the bytes object of the header list, or text decoded some other way.
+enum HostValue<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Text(String),
+}
+
+impl HostValue<'_> {
+    /// The value decoded as latin-1 (borrowed when it is ASCII).
+    fn text(&self) -> Cow<'_, str> {
+        match self {
+            HostValue::Bytes(bytes) => {
+                let bytes = bytes.as_bytes();
+                match std::str::from_utf8(bytes) {
+                    Ok(ascii) if bytes.is_ascii() => Cow::Borrowed(ascii),
+                    _ => Cow::Owned(decode_latin1(bytes)),
+                }
+            }
+            HostValue::Text(text) => Cow::Borrowed(text),
+        }
+    }
+}
+
 /// The value of the first header named exactly `b"host"`, as Starlette's URL reads it.
-fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+fn host_header<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Option<HostValue<'py>>> {
     let py = scope.py();
     let headers = scope.get_item(intern!(py, "headers"))?;
     // The ASGI shape, a list of 2-tuples of bytes, read without touching reference counts.
@@ -45,7 +72,7 @@ fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
             };
             match (key.cast::<PyBytes>(), value.cast::<PyBytes>()) {
                 (Ok(key), Ok(value)) if key.as_bytes() == b"host" => {
-                    return Ok(Some(decode_latin1(value.as_bytes())))
+                    return Ok(Some(HostValue::Bytes(value.clone())))
                 }
                 (Ok(_), Ok(_)) => {}
                 _ => {
@@ -65,13 +92,14 @@ fn host_header(scope: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
             Err(_) => key.eq(PyBytes::new(py, b"host"))?,
         };
         if is_host {
-            let text = match value.cast::<PyBytes>() {
-                Ok(value) => decode_latin1(value.as_bytes()),
-                Err(_) => value
-                    .call_method1(intern!(py, "decode"), ("latin-1",))?
-                    .extract()?,
-            };
-            return Ok(Some(text));
+            return Ok(Some(match value.cast::<PyBytes>() {
+                Ok(value) => HostValue::Bytes(value.clone()),
+                Err(_) => HostValue::Text(
+                    value
+                        .call_method1(intern!(py, "decode"), ("latin-1",))?
+                        .extract()?,
+                ),
+            }));
         }
     }
     Ok(None)
@@ -105,34 +133,55 @@ fn unpack_pair<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bou
     }
 }
 
-/// `str(starlette.datastructures.URL(scope=scope))`.
-pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
+/// `URL(scope=scope)` before it becomes a Python object: Starlette's text, and the scope's own
+/// `scheme` and `path` strings (reused as the components when they are the same text).
+struct UrlFromScope<'py> {
+    url: ScopeUrl,
+    scheme: Option<Bound<'py, PyAny>>,
+    path: Bound<'py, PyAny>,
+}
+
+/// Reads the scope for `str(starlette.datastructures.URL(scope=scope))`.
+fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope<'py>> {
     let py = scope.py();
-    let scheme: String = match scope_get(scope, intern!(py, "scheme"))? {
-        Some(scheme) => scheme.extract()?,
-        None => "http".to_owned(),
+    let scheme_obj = scope_get(scope, intern!(py, "scheme"))?;
+    let scheme_str = scheme_obj.as_ref().and_then(|s| s.cast::<PyString>().ok());
+    let scheme: Cow<'_, str> = match (&scheme_obj, &scheme_str) {
+        (_, Some(scheme)) => scheme.to_cow()?,
+        (Some(scheme), None) => Cow::Owned(scheme.extract::<String>()?),
+        (None, None) => Cow::Borrowed("http"),
     };
-    // `scope.get("server")`: a missing key and None both mean no server.
-    let server = scope_get(scope, intern!(py, "server"))?.filter(|s| !s.is_none());
+    // `scope.get("server")`: a missing key and None both mean no server. Read in Starlette's
+    // order, except from a dict (no side effects) where it is read only when it is used.
+    let read_server =
+        || -> PyResult<_> { Ok(scope_get(scope, intern!(py, "server"))?.filter(|s| !s.is_none())) };
+    let early_server = if scope.is_instance_of::<PyDict>() {
+        None
+    } else {
+        Some(read_server()?)
+    };
     let path_obj = scope.get_item(intern!(py, "path"))?;
     let path = path_obj.cast::<PyString>()?.to_cow()?;
     let query_bytes = scope_get(scope, intern!(py, "query_string"))?;
-    let query: String = match &query_bytes {
-        None => String::new(),
+    let query: Cow<'_, str> = match &query_bytes {
+        None => Cow::Borrowed(""),
         Some(raw) => match raw.cast::<PyBytes>() {
             // Bytes that are not UTF-8 are percent-encoded rather than raising (Starlette raises).
-            Ok(bytes) => query_text(bytes.as_bytes()).into_owned(),
+            Ok(bytes) => query_text(bytes.as_bytes()),
             // Not bytes: let Python's own `.decode()` decide (and raise).
-            Err(_) => raw.call_method0(intern!(py, "decode"))?.extract()?,
+            Err(_) => Cow::Owned(raw.call_method0(intern!(py, "decode"))?.extract()?),
         },
     };
-    let host = host_header(scope)?;
+    let host_value = host_header(scope)?;
+    let host = host_value.as_ref().map(HostValue::text);
     // Starlette unpacks `scope["server"]` (`host, port = server`) only when the Host header is
     // missing or invalid; a list works as well as a tuple.
-    let host_is_usable = host
-        .as_deref()
-        .and_then(parse_host_header)
-        .is_some_and(|parsed| parsed.is_valid_port());
+    let host_is_usable = host.as_deref().is_some_and(is_usable_host_header);
+    let server = match early_server {
+        Some(server) => server,
+        None if host_is_usable => None,
+        None => read_server()?,
+    };
     let server_parts = match &server {
         Some(server) if !host_is_usable => {
             let (host, port) = unpack_pair(server)?;
@@ -153,7 +202,8 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
         scheme: &scheme,
         path: &path,
         query: &query,
-        host_header: host.as_deref(),
+        // Checked above: an unusable Host header counts as none.
+        host_header: host.as_deref().filter(|_| host_is_usable),
         server: server_parts
             .as_ref()
             .map(|(host, port_text, port_value)| Server {
@@ -162,29 +212,146 @@ pub fn url_string_from_scope(scope: &Bound<'_, PyAny>) -> PyResult<String> {
                 port_value: *port_value,
             }),
     };
-    url_from_scope(&parts).map_err(|err| match err {
+    let url = scope_url_usable_host(&parts).map_err(|err| match err {
         ScopeUrlError::UnknownScheme(scheme) => PyKeyError::new_err(scheme),
+    })?;
+    drop(path);
+    drop(scheme);
+    Ok(UrlFromScope {
+        url,
+        scheme: scheme_obj,
+        path: path_obj,
     })
 }
 
-/// A new `ferrosocket.URL` (the str subclass) for `text`, with its parsed parts attached.
 /// `str.__new__`, looked up once.
 static STR_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-pub fn make_url<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    make_url_of(&url_class(py)?, text)
-}
-
-/// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`.
-fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+/// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, components not set.
+fn new_url_str<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
     let str_new = STR_NEW.get_or_try_init(py, || {
         py.get_type::<PyString>()
             .getattr(intern!(py, "__new__"))
             .map(Bound::unbind)
     })?;
-    let url = str_new.bind(py).call1((cls, text))?;
-    url.setattr(intern!(py, "_parts"), UrlParts::parse(py, text)?)?;
+    str_new.bind(py).call1((cls, text))
+}
+
+/// `ws.url`: a new `ferrosocket.URL` for the scope.
+pub fn url_for_scope<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    make_url_from_scope(&url_class(scope.py())?, &url_from_scope_parts(scope)?)
+}
+
+/// `true` when `obj` is exactly a `str` whose text is `text`.
+fn is_same_str(obj: &Bound<'_, PyAny>, text: &str) -> bool {
+    obj.is_exact_instance_of::<PyString>()
+        && obj
+            .cast::<PyString>()
+            .ok()
+            .and_then(|s| s.to_cow().ok())
+            .is_some_and(|s| s == text)
+}
+
+/// A new instance of `cls` for a URL built from the scope: its components are set from the
+/// pieces it was built from when they are what `urlsplit` would give, else by parsing.
+fn make_url_from_scope<'py>(
+    cls: &Bound<'py, PyType>,
+    parts: &UrlFromScope<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let text = parts.url.text.as_str();
+    let Some(spans) = &parts.url.spans else {
+        return make_url_of(cls, text);
+    };
+    let piece = |range: &std::ops::Range<usize>| text.get(range.clone()).unwrap_or_default();
+    let netloc = piece(&spans.netloc);
+    let port = netloc_port(netloc);
+    let url = match port {
+        Ok(_) => new_url_str(cls, text)?,
+        Err(_) => new_url_str(&class_with_errors(cls)?, text)?,
+    };
+    let reuse = |obj: Option<&Bound<'py, PyAny>>, piece: &str| match obj {
+        Some(obj) if is_same_str(obj, piece) => obj.clone(),
+        _ => PyString::new(py, piece).into_any(),
+    };
+    set_components(
+        &url,
+        [
+            reuse(parts.scheme.as_ref(), piece(&spans.scheme)),
+            PyString::new(py, netloc).into_any(),
+            reuse(Some(&parts.path), piece(&spans.path)),
+            PyString::new(py, piece(&spans.query)).into_any(),
+        ],
+    )?;
+    match port {
+        Ok(port) => url.setattr(intern!(py, "port"), port)?,
+        // `.port` raises: its slot stays empty, and `__getattr__` asks `_parts`.
+        Err(_) => url.setattr(intern!(py, "_parts"), UrlParts::parse(py, text)?)?,
+    }
+    Ok(url)
+}
+
+/// Sets the slots `scheme`, `netloc`, `path` and `query`.
+fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) -> PyResult<()> {
+    let py = url.py();
+    let names = [
+        intern!(py, "scheme"),
+        intern!(py, "netloc"),
+        intern!(py, "path"),
+        intern!(py, "query"),
+    ];
+    for (name, value) in names.into_iter().zip(values) {
+        url.setattr(name, value)?;
+    }
+    Ok(())
+}
+
+/// `ferrosocket.datastructures._url_class_with_errors`, looked up once.
+static CLASS_WITH_ERRORS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The hidden subclass of `cls` for URLs a component of which raises (`urlsplit` or `.port`
+/// raises for the text): it adds the `__getattr__` that raises those errors, which `URL` itself
+/// does without (so that its slot reads stay specialised by CPython).
+fn class_with_errors<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyType>> {
+    let py = cls.py();
+    let factory = CLASS_WITH_ERRORS.get_or_try_init(py, || {
+        py.import("ferrosocket.datastructures")?
+            .getattr("_url_class_with_errors")
+            .map(Bound::unbind)
+    })?;
+    Ok(factory.bind(py).call1((cls,))?.cast_into::<PyType>()?)
+}
+
+/// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, parsed: the component
+/// slots are set when `urlsplit` succeeds (and `port` when `.port` does); when something fails,
+/// `_parts` (which raises the `ValueError`s) is set, on an instance of [`class_with_errors`].
+fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let parts = UrlParts::parse(py, text)?;
+    let url = match &parts.split {
+        Ok(split) if split.port().is_ok() => new_url_str(cls, text)?,
+        _ => new_url_str(&class_with_errors(cls)?, text)?,
+    };
+    let mut complete = false;
+    if let Ok(split) = &parts.split {
+        set_components(
+            &url,
+            [
+                PyString::new(py, &split.scheme).into_any(),
+                PyString::new(py, &split.netloc).into_any(),
+                PyString::new(py, &split.path).into_any(),
+                PyString::new(py, &split.query).into_any(),
+            ],
+        )?;
+        if let Ok(port) = split.port() {
+            url.setattr(intern!(py, "port"), port)?;
+            complete = true;
+        }
+    }
+    if !complete {
+        url.setattr(intern!(py, "_parts"), parts)?;
+    }
     Ok(url)
 }
 
@@ -217,7 +384,7 @@ pub fn url_new<'py>(
             !has_components,
             r#"Cannot set both "scope" and "**components"."#,
         )?;
-        return make_url_of(cls, &url_string_from_scope(scope)?);
+        return make_url_from_scope(cls, &url_from_scope_parts(scope)?);
     }
     if has_components {
         assert(!has_url, r#"Cannot set both "url" and "**components"."#)?;
@@ -346,23 +513,7 @@ impl UrlParts {
 
     #[getter]
     fn hostname<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        let split = self.split()?;
-        let (raw, _) = split.hostinfo();
-        if raw.is_ascii() {
-            return Ok(split.hostname().map(|h| PyString::new(py, &h)));
-        }
-        // Non-ASCII: Python's own `str.lower` (its Unicode tables may differ from Rust's).
-        let (name, zone) = match raw.split_once('%') {
-            Some((name, zone)) => (name, Some(zone)),
-            None => (raw, None),
-        };
-        let lowered = PyString::new(py, name).call_method0(intern!(py, "lower"))?;
-        let lowered = lowered.cast::<PyString>()?.to_cow()?.into_owned();
-        let text = match zone {
-            Some(zone) => format!("{lowered}%{zone}"),
-            None => lowered,
-        };
-        Ok(Some(PyString::new(py, &text)))
+        netloc_hostname(py, &self.split()?.netloc)
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -378,4 +529,62 @@ impl UrlParts {
             .port()
             .map_err(|err| PyValueError::new_err(err.message()))
     }
+}
+
+/// `SplitResult.hostname` for `netloc`.
+fn netloc_hostname<'py>(py: Python<'py>, netloc: &str) -> PyResult<Option<Bound<'py, PyString>>> {
+    let (raw, _) = netloc_hostinfo(netloc);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.is_ascii() {
+        return Ok(crate::urlsplit::netloc_hostname(netloc).map(|h| PyString::new(py, &h)));
+    }
+    // Non-ASCII: Python's own `str.lower` (its Unicode tables may differ from Rust's).
+    let (name, zone) = match raw.split_once('%') {
+        Some((name, zone)) => (name, Some(zone)),
+        None => (raw, None),
+    };
+    let lowered = PyString::new(py, name).call_method0(intern!(py, "lower"))?;
+    let lowered = lowered.cast::<PyString>()?.to_cow()?.into_owned();
+    let text = match zone {
+        Some(zone) => format!("{lowered}%{zone}"),
+        None => lowered,
+    };
+    Ok(Some(PyString::new(py, &text)))
+}
+
+/// `url.netloc` as text (raises the `ValueError` of a URL `urlsplit` rejects).
+fn netloc_of<'py>(url: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    Ok(url
+        .getattr(intern!(url.py(), "netloc"))?
+        .cast_into::<PyString>()?)
+}
+
+/// `URL.username`: the property getter (from `url.netloc`).
+#[pyfunction]
+pub fn url_username(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let netloc = netloc_of(url)?;
+    Ok(netloc_userinfo(&netloc.to_cow()?).0.map(str::to_owned))
+}
+
+/// `URL.password`: the property getter (from `url.netloc`).
+#[pyfunction]
+pub fn url_password(url: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let netloc = netloc_of(url)?;
+    Ok(netloc_userinfo(&netloc.to_cow()?).1.map(str::to_owned))
+}
+
+/// `URL.hostname`: the property getter (from `url.netloc`).
+#[pyfunction]
+pub fn url_hostname<'py>(url: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyString>>> {
+    let netloc = netloc_of(url)?;
+    netloc_hostname(url.py(), &netloc.to_cow()?)
+}
+
+/// `URL.fragment`: the property getter (a URL made from the scope has none; rarely read, so it
+/// is parsed from the text rather than kept in a slot).
+#[pyfunction]
+pub fn url_fragment<'py>(url: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
+    UrlParts::parse(url.py(), &url.to_cow()?)?.component(url.py(), 4)
 }
