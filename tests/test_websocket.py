@@ -284,3 +284,15 @@ def test_scope_views() -> None:
 def test_scope_type_must_be_websocket() -> None:
     with pytest.raises(AssertionError):
         WebSocket({"type": "http"}, None, None)
+
+
+def test_url_components_are_read_only() -> None:
+    url = WebSocket(make_scope(), None, None).url
+    for name in ("path", "scheme", "netloc", "query", "port", "fragment", "hostname"):
+        with pytest.raises(AttributeError, match=f"property '{name}' of 'URL' object has no setter"):
+            setattr(url, name, "x")
+        with pytest.raises(AttributeError, match="has no deleter"):
+            delattr(url, name)
+    with pytest.raises(AttributeError, match="'URL' object has no attribute 'note'"):
+        url.note = 1  # type: ignore[attr-defined]
+    assert (url.path, url.scheme, url.netloc, url.port) == ("/ws", "ws", "example.org", None)

@@ -30,6 +30,14 @@ Mapping.register(Headers)
 Mapping.register(QueryParams)
 
 
+def _read_only(url: URL, name: str, what: str) -> AttributeError:
+    """The error for writing to a URL: Starlette's for its properties, else a missing attribute."""
+    kind = type(url).__name__
+    if hasattr(type(url), name):
+        return AttributeError(f"property {name!r} of {kind!r} object has no {what}")
+    return AttributeError(f"{kind!r} object has no attribute {name!r}")
+
+
 class URL(str):
     """A URL: the string itself, plus its parsed components (``url.path``, ``url.port``, ...).
 
@@ -61,6 +69,14 @@ class URL(str):
 
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
+
+    # Read-only, as Starlette's properties are: a URL whose `.path` could be reassigned would no
+    # longer match its own text. (The slots are filled in Rust, past this method.)
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise _read_only(self, name, "setter")
+
+    def __delattr__(self, name: str) -> None:
+        raise _read_only(self, name, "deleter")
 
     fragment: str = property(url_fragment)  # type: ignore[assignment]
     username: str | None = property(url_username)  # type: ignore[assignment]

@@ -285,9 +285,9 @@ fn make_url_from_scope<'py>(
         ],
     )?;
     match port {
-        Ok(port) => url.setattr(intern!(py, "port"), port)?,
+        Ok(port) => set_slot(&url, intern!(py, "port"), port)?,
         // `.port` raises: its slot stays empty, and `__getattr__` asks `_parts`.
-        Err(_) => url.setattr(intern!(py, "_parts"), UrlParts::parse(py, text)?)?,
+        Err(_) => set_slot(&url, intern!(py, "_parts"), UrlParts::parse(py, text)?)?,
     }
     Ok(url)
 }
@@ -302,7 +302,7 @@ fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) 
         intern!(py, "query"),
     ];
     for (name, value) in names.into_iter().zip(values) {
-        url.setattr(name, value)?;
+        set_slot(&url, name, value)?;
     }
     Ok(())
 }
@@ -345,12 +345,12 @@ fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py,
             ],
         )?;
         if let Ok(port) = split.port() {
-            url.setattr(intern!(py, "port"), port)?;
+            set_slot(&url, intern!(py, "port"), port)?;
             complete = true;
         }
     }
     if !complete {
-        url.setattr(intern!(py, "_parts"), parts)?;
+        set_slot(&url, intern!(py, "_parts"), parts)?;
     }
     Ok(url)
 }
@@ -587,4 +587,27 @@ pub fn url_hostname<'py>(url: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, 
 #[pyfunction]
 pub fn url_fragment<'py>(url: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
     UrlParts::parse(url.py(), &url.to_cow()?)?.component(url.py(), 4)
+}
+
+/// Stores a slot of a new `URL` past `URL.__setattr__`, which refuses every write from Python
+/// (the components are read-only, as Starlette's properties are).
+#[allow(unsafe_code)]
+fn set_slot<'py>(
+    url: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+    value: impl pyo3::IntoPyObjectExt<'py>,
+) -> PyResult<()> {
+    let py = url.py();
+    let value = value.into_bound_py_any(py)?;
+    // SAFETY: holding the GIL; the three pointers are live references held by the `Bound`s for
+    // the whole call. PyObject_GenericSetAttr is the public C API behind `object.__setattr__`:
+    // it finds the slot's member descriptor on the type and stores the value (taking its own
+    // reference), or sets an exception and returns -1.
+    let status =
+        unsafe { pyo3::ffi::PyObject_GenericSetAttr(url.as_ptr(), name.as_ptr(), value.as_ptr()) };
+    if status < 0 {
+        Err(PyErr::fetch(py))
+    } else {
+        Ok(())
+    }
 }
