@@ -302,7 +302,7 @@ fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) 
         intern!(py, "query"),
     ];
     for (name, value) in names.into_iter().zip(values) {
-        set_slot(&url, name, value)?;
+        set_slot(url, name, value)?;
     }
     Ok(())
 }
