@@ -131,6 +131,18 @@ fn message_type<'py>(
     Ok((text, kind))
 }
 
+/// `{"type": "websocket.send", key: payload}`: the message of `send_text`/`send_bytes`/`send_json`.
+fn send_message<'py>(
+    key: &Bound<'py, PyString>,
+    payload: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let py = key.py();
+    let message = PyDict::new(py);
+    message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
+    message.set_item(key, payload)?;
+    Ok(message)
+}
+
 fn lock(refs: &Mutex<Refs>) -> MutexGuard<'_, Refs> {
     // A poisoned lock only means a panic elsewhere; the data is still consistent.
     refs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -708,10 +720,7 @@ impl Connection {
         let py = data.py();
         outgoing::text_payload(data, "send_text()")?;
         self.check_can_send_data(py)?;
-        let message = PyDict::new(py);
-        message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
-        message.set_item(intern!(py, "text"), data)?;
-        Ok(message)
+        send_message(intern!(py, "text"), data)
     }
 
     /// `send_bytes(data)`: the message to send (state and payload checked).
@@ -719,10 +728,7 @@ impl Connection {
         let py = data.py();
         let payload = outgoing::bytes_payload(data, "send_bytes()")?;
         self.check_can_send_data(py)?;
-        let message = PyDict::new(py);
-        message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
-        message.set_item(intern!(py, "bytes"), payload)?;
-        Ok(message)
+        send_message(intern!(py, "bytes"), &payload)
     }
 
     /// `send_json(data, mode)`: the message to send, `data` encoded as `json.dumps` would
@@ -739,10 +745,7 @@ impl Connection {
             (intern!(py, "bytes"), json::dumps_bytes(data)?)
         };
         self.check_can_send_data(py)?;
-        let message = PyDict::new(py);
-        message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
-        message.set_item(key, payload)?;
-        Ok(message)
+        send_message(key, &payload)
     }
 
     /// After the awaited send returned: commit the state the step named.
