@@ -114,7 +114,8 @@ def main() -> None:
 
     async def receive_checks() -> None:
         for _ in range(N):
-            ws._take_text(message, ws._receive_data_phase())
+            ws._begin_receive_data()
+            ws._finish_receive_text(message)
 
     async def send_checks() -> None:
         for _ in range(N):

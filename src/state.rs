@@ -1,9 +1,11 @@
 //! The connection state machine of Starlette 1.10's `WebSocket`, as pure functions.
 //!
 //! A connection has two states: `client_state` (what the server told us) and
-//! `application_state` (what the app has sent). Each `receive()`/`send()` is checked against the
-//! state *before* the awaited I/O and moves it *before* the I/O too, exactly as Starlette does;
-//! the caller stores the new state and then awaits the ASGI callable.
+//! `application_state` (what the app has sent). A receive is checked before the awaited I/O and
+//! moves the client state after it; a send is checked before the awaited I/O and names the
+//! application state it moves to once the server's send returned ([`SendPlan`]). The message
+//! type is matched once, into [`Incoming`] or [`Outgoing`]; every error Starlette raises for a
+//! wrong move is a [`StateError`], whose text is formed here.
 
 /// `WebSocketState`: the numbers are the Python enum's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,20 +33,128 @@ impl State {
     }
 }
 
-/// The two kinds of error Starlette raises for a wrong move.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StateError {
-    /// `RuntimeError(message)`: an unexpected message type.
-    Unexpected(String),
-    /// `WebSocketDisconnected(message)` (a `RuntimeError` subclass): the connection is over.
-    Disconnected(&'static str),
+/// The type of a message the server handed to `receive()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming {
+    Connect,
+    Receive,
+    Disconnect,
 }
 
-pub const RECEIVE_AFTER_DISCONNECT: &str =
-    r#"Cannot call "receive" once a disconnect message has been received."#;
-pub const SEND_AFTER_CLOSE: &str = r#"Cannot call "send" once a close message has been sent."#;
-pub const NOT_CONNECTED: &str = r#"WebSocket is not connected. Need to call "accept" first."#;
-pub const BAD_MODE: &str = r#"The "mode" argument should be "text" or "binary"."#;
+impl Incoming {
+    /// None for any other type (or a type that is not a str).
+    pub fn from_type(message_type: Option<&str>) -> Option<Incoming> {
+        match message_type {
+            Some("websocket.connect") => Some(Incoming::Connect),
+            Some("websocket.receive") => Some(Incoming::Receive),
+            Some("websocket.disconnect") => Some(Incoming::Disconnect),
+            _ => None,
+        }
+    }
+
+    /// The client state after this message (None: unchanged).
+    pub fn client_state(self) -> Option<State> {
+        match self {
+            Incoming::Connect => Some(State::Connected),
+            Incoming::Receive => None,
+            Incoming::Disconnect => Some(State::Disconnected),
+        }
+    }
+}
+
+/// The type of a message the app hands to `send()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outgoing {
+    Accept,
+    Send,
+    Close,
+    ResponseStart,
+    ResponseBody,
+}
+
+impl Outgoing {
+    /// None for any other type (or a type that is not a str).
+    pub fn from_type(message_type: Option<&str>) -> Option<Outgoing> {
+        match message_type {
+            Some("websocket.accept") => Some(Outgoing::Accept),
+            Some("websocket.send") => Some(Outgoing::Send),
+            Some("websocket.close") => Some(Outgoing::Close),
+            Some("websocket.http.response.start") => Some(Outgoing::ResponseStart),
+            Some("websocket.http.response.body") => Some(Outgoing::ResponseBody),
+            _ => None,
+        }
+    }
+}
+
+/// What a wrong move expected instead: the start of Starlette's `RuntimeError` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Connect,
+    ReceiveOrDisconnect,
+    AcceptCloseOrResponseStart,
+    SendOrClose,
+    ResponseBody,
+}
+
+impl Expected {
+    fn text(self) -> &'static str {
+        match self {
+            Expected::Connect => r#"Expected ASGI message "websocket.connect""#,
+            Expected::ReceiveOrDisconnect => {
+                r#"Expected ASGI message "websocket.receive" or "websocket.disconnect""#
+            }
+            Expected::AcceptCloseOrResponseStart => {
+                r#"Expected ASGI message "websocket.accept", "websocket.close" or "websocket.http.response.start""#
+            }
+            Expected::SendOrClose => {
+                r#"Expected ASGI message "websocket.send" or "websocket.close""#
+            }
+            Expected::ResponseBody => r#"Expected ASGI message "websocket.http.response.body""#,
+        }
+    }
+}
+
+/// A move Starlette refuses. `Unexpected` is a `RuntimeError`; the others are
+/// `WebSocketDisconnected` (a `RuntimeError` subclass): the connection is over for that call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// A message type that does not fit the state.
+    Unexpected(Expected),
+    /// `receive()` after a disconnect was received.
+    ReceiveAfterDisconnect,
+    /// `send()` after a close (or a whole denial response) was sent, or while a close is going out.
+    SendAfterClose,
+    /// `receive_text()` and the like before `accept()` (or after the app closed).
+    NotConnected,
+}
+
+impl StateError {
+    /// Starlette's text. `got` is Python's `repr()` of the message type: it is asked for only
+    /// when [`StateError::needs_repr`] says so (a repr can run Python code).
+    pub fn message(self, got: &str) -> String {
+        match self {
+            StateError::Unexpected(expected) => format!("{}, but got {got}", expected.text()),
+            StateError::ReceiveAfterDisconnect => {
+                r#"Cannot call "receive" once a disconnect message has been received."#.to_owned()
+            }
+            StateError::SendAfterClose => {
+                r#"Cannot call "send" once a close message has been sent."#.to_owned()
+            }
+            StateError::NotConnected => {
+                r#"WebSocket is not connected. Need to call "accept" first."#.to_owned()
+            }
+        }
+    }
+
+    pub fn needs_repr(self) -> bool {
+        matches!(self, StateError::Unexpected(_))
+    }
+
+    /// True for the errors Starlette raises as `WebSocketDisconnected`.
+    pub fn is_disconnected(self) -> bool {
+        !self.needs_repr()
+    }
+}
 
 /// What a `receive()` expects, decided before awaiting the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,84 +170,81 @@ pub fn receive_phase(client: State) -> Result<ReceivePhase, StateError> {
     match client {
         State::Connecting => Ok(ReceivePhase::Connect),
         State::Connected => Ok(ReceivePhase::Stream),
-        State::Disconnected | State::Response => {
-            Err(StateError::Disconnected(RECEIVE_AFTER_DISCONNECT))
+        State::Disconnected | State::Response => Err(StateError::ReceiveAfterDisconnect),
+    }
+}
+
+/// Checks that a message of type `incoming` (None: any other type) fits `phase`.
+pub fn after_receive(
+    phase: ReceivePhase,
+    incoming: Option<Incoming>,
+) -> Result<Incoming, StateError> {
+    match (phase, incoming) {
+        (ReceivePhase::Connect, Some(Incoming::Connect)) => Ok(Incoming::Connect),
+        (ReceivePhase::Connect, _) => Err(StateError::Unexpected(Expected::Connect)),
+        (ReceivePhase::Stream, Some(kind @ (Incoming::Receive | Incoming::Disconnect))) => Ok(kind),
+        (ReceivePhase::Stream, _) => Err(StateError::Unexpected(Expected::ReceiveOrDisconnect)),
+    }
+}
+
+/// The application state a send moves to once the server's send returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// No move: a data message.
+    Stay,
+    /// Move to this state.
+    To(State),
+    /// A denial response body: DISCONNECTED, or RESPONSE while `more_body` is truthy.
+    ResponseBody,
+}
+
+impl Commit {
+    /// The state to commit (None: no move). `more_body`: the denial body's `more_body`.
+    pub fn target(self, more_body: bool) -> Option<State> {
+        match self {
+            Commit::Stay => None,
+            Commit::To(state) => Some(state),
+            Commit::ResponseBody if more_body => Some(State::Response),
+            Commit::ResponseBody => Some(State::Disconnected),
         }
     }
 }
 
-/// The client state after receiving a message of `message_type` in `phase`. `type_repr` is
-/// Python's `repr()` of the type, used only in the error message.
-pub fn after_receive(
-    phase: ReceivePhase,
-    message_type: Option<&str>,
-    type_repr: &str,
-) -> Result<Option<State>, StateError> {
-    match (phase, message_type) {
-        (ReceivePhase::Connect, Some("websocket.connect")) => Ok(Some(State::Connected)),
-        (ReceivePhase::Connect, _) => Err(StateError::Unexpected(format!(
-            r#"Expected ASGI message "websocket.connect", but got {type_repr}"#
-        ))),
-        (ReceivePhase::Stream, Some("websocket.receive")) => Ok(None),
-        (ReceivePhase::Stream, Some("websocket.disconnect")) => Ok(Some(State::Disconnected)),
-        (ReceivePhase::Stream, _) => Err(StateError::Unexpected(format!(
-            r#"Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {type_repr}"#
-        ))),
-    }
-}
-
-/// How a `send()` proceeds once its message type was accepted.
+/// How a `send()` proceeds once its message type was accepted in the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendStep {
-    /// Store this application state, then await the server's send. `oserror_is_disconnect`:
-    /// an `OSError` from the server becomes `WebSocketDisconnect(1006)` (only when connected).
-    Move {
-        to: State,
-        oserror_is_disconnect: bool,
-    },
-    /// A denial response body: the state becomes DISCONNECTED unless `more_body` is truthy.
-    ResponseBody,
+pub struct SendPlan {
+    pub kind: Outgoing,
+    pub commit: Commit,
+    /// An `OSError` from the server's send means the peer is gone: `WebSocketDisconnect(1006)`
+    /// (Starlette: only when connected; ferrosocket: also for `accept`).
+    pub oserror_is_disconnect: bool,
 }
 
-/// Checks a `send()` of `message_type` in `application` state.
-pub fn send_step(
-    application: State,
-    message_type: Option<&str>,
-    type_repr: &str,
-) -> Result<SendStep, StateError> {
-    let unexpected =
-        |expected: &str| StateError::Unexpected(format!("{expected}, but got {type_repr}"));
-    match application {
-        State::Connecting => match message_type {
-            Some("websocket.accept") => Ok(move_to(State::Connected, false)),
-            Some("websocket.close") => Ok(move_to(State::Disconnected, false)),
-            Some("websocket.http.response.start") => Ok(move_to(State::Response, false)),
-            _ => Err(unexpected(
-                r#"Expected ASGI message "websocket.accept", "websocket.close" or "websocket.http.response.start""#,
-            )),
-        },
-        State::Connected => match message_type {
-            Some("websocket.send") => Ok(move_to(State::Connected, true)),
-            Some("websocket.close") => Ok(move_to(State::Disconnected, true)),
-            _ => Err(unexpected(
-                r#"Expected ASGI message "websocket.send" or "websocket.close""#,
-            )),
-        },
-        State::Response => match message_type {
-            Some("websocket.http.response.body") => Ok(SendStep::ResponseBody),
-            _ => Err(unexpected(
-                r#"Expected ASGI message "websocket.http.response.body""#,
-            )),
-        },
-        State::Disconnected => Err(StateError::Disconnected(SEND_AFTER_CLOSE)),
-    }
-}
-
-fn move_to(to: State, oserror_is_disconnect: bool) -> SendStep {
-    SendStep::Move {
-        to,
+/// Checks a `send()` of `outgoing` (None: any other type) in `application` state (the state the
+/// app side is in once any move already going out has been committed).
+pub fn plan_send(application: State, outgoing: Option<Outgoing>) -> Result<SendPlan, StateError> {
+    use Outgoing::{Accept, Close, ResponseBody, ResponseStart, Send};
+    let (kind, commit, oserror_is_disconnect) = match (application, outgoing) {
+        (State::Connecting, Some(Accept)) => (Accept, Commit::To(State::Connected), true),
+        (State::Connecting, Some(Close)) => (Close, Commit::To(State::Disconnected), false),
+        (State::Connecting, Some(ResponseStart)) => {
+            (ResponseStart, Commit::To(State::Response), false)
+        }
+        (State::Connecting, _) => {
+            return Err(StateError::Unexpected(Expected::AcceptCloseOrResponseStart))
+        }
+        (State::Connected, Some(Send)) => (Send, Commit::Stay, true),
+        (State::Connected, Some(Close)) => (Close, Commit::To(State::Disconnected), true),
+        (State::Connected, _) => return Err(StateError::Unexpected(Expected::SendOrClose)),
+        (State::Response, Some(ResponseBody)) => (ResponseBody, Commit::ResponseBody, false),
+        (State::Response, _) => return Err(StateError::Unexpected(Expected::ResponseBody)),
+        (State::Disconnected, _) => return Err(StateError::SendAfterClose),
+    };
+    Ok(SendPlan {
+        kind,
+        commit,
         oserror_is_disconnect,
-    }
+    })
 }
 
 /// `receive_text`/`receive_bytes`/`receive_json` need the app to have accepted.
@@ -145,7 +252,7 @@ pub fn check_app_connected(application: State) -> Result<(), StateError> {
     if application == State::Connected {
         Ok(())
     } else {
-        Err(StateError::Disconnected(NOT_CONNECTED))
+        Err(StateError::NotConnected)
     }
 }
 
@@ -155,73 +262,97 @@ mod tests {
 
     #[test]
     fn handshake_then_stream_then_disconnect() {
-        let phase = receive_phase(State::Connecting);
-        assert_eq!(phase, Ok(ReceivePhase::Connect));
+        assert_eq!(receive_phase(State::Connecting), Ok(ReceivePhase::Connect));
         assert_eq!(
-            after_receive(ReceivePhase::Connect, Some("websocket.connect"), "''"),
-            Ok(Some(State::Connected))
+            after_receive(ReceivePhase::Connect, Some(Incoming::Connect)),
+            Ok(Incoming::Connect)
+        );
+        assert_eq!(Incoming::Connect.client_state(), Some(State::Connected));
+        assert_eq!(
+            after_receive(ReceivePhase::Stream, Some(Incoming::Receive)),
+            Ok(Incoming::Receive)
+        );
+        assert_eq!(Incoming::Receive.client_state(), None);
+        assert_eq!(
+            after_receive(ReceivePhase::Stream, Some(Incoming::Disconnect)),
+            Ok(Incoming::Disconnect)
         );
         assert_eq!(
-            after_receive(ReceivePhase::Stream, Some("websocket.receive"), "''"),
-            Ok(None)
-        );
-        assert_eq!(
-            after_receive(ReceivePhase::Stream, Some("websocket.disconnect"), "''"),
-            Ok(Some(State::Disconnected))
+            Incoming::Disconnect.client_state(),
+            Some(State::Disconnected)
         );
         assert_eq!(
             receive_phase(State::Disconnected),
-            Err(StateError::Disconnected(RECEIVE_AFTER_DISCONNECT))
+            Err(StateError::ReceiveAfterDisconnect)
         );
+    }
+
+    #[test]
+    fn message_types_are_matched_once() {
+        assert_eq!(
+            Incoming::from_type(Some("websocket.connect")),
+            Some(Incoming::Connect)
+        );
+        assert_eq!(Incoming::from_type(Some("websocket.send")), None);
+        assert_eq!(Incoming::from_type(None), None);
+        assert_eq!(
+            Outgoing::from_type(Some("websocket.http.response.body")),
+            Some(Outgoing::ResponseBody)
+        );
+        assert_eq!(Outgoing::from_type(Some("websocket.receive")), None);
     }
 
     #[test]
     fn unexpected_messages_quote_the_repr() {
-        let err = after_receive(
-            ReceivePhase::Connect,
-            Some("websocket.receive"),
-            "'websocket.receive'",
-        );
+        let err = after_receive(ReceivePhase::Connect, Some(Incoming::Receive));
+        assert_eq!(err, Err(StateError::Unexpected(Expected::Connect)));
         assert_eq!(
-            err,
-            Err(StateError::Unexpected(
-                r#"Expected ASGI message "websocket.connect", but got 'websocket.receive'"#
-                    .to_owned()
-            ))
+            StateError::Unexpected(Expected::Connect).message("'websocket.receive'"),
+            r#"Expected ASGI message "websocket.connect", but got 'websocket.receive'"#
         );
-        let err = send_step(State::Connected, None, "None");
+        let err = plan_send(State::Connected, None);
+        assert_eq!(err, Err(StateError::Unexpected(Expected::SendOrClose)));
         assert_eq!(
-            err,
-            Err(StateError::Unexpected(
-                r#"Expected ASGI message "websocket.send" or "websocket.close", but got None"#
-                    .to_owned()
-            ))
+            StateError::Unexpected(Expected::SendOrClose).message("None"),
+            r#"Expected ASGI message "websocket.send" or "websocket.close", but got None"#
         );
+        assert!(StateError::Unexpected(Expected::ResponseBody).needs_repr());
+        assert!(StateError::SendAfterClose.is_disconnected());
     }
 
     #[test]
-    fn send_moves() {
+    fn send_plans() {
         assert_eq!(
-            send_step(State::Connecting, Some("websocket.accept"), ""),
-            Ok(SendStep::Move {
-                to: State::Connected,
-                oserror_is_disconnect: false
-            })
-        );
-        assert_eq!(
-            send_step(State::Connected, Some("websocket.close"), ""),
-            Ok(SendStep::Move {
-                to: State::Disconnected,
+            plan_send(State::Connecting, Some(Outgoing::Accept)),
+            Ok(SendPlan {
+                kind: Outgoing::Accept,
+                commit: Commit::To(State::Connected),
                 oserror_is_disconnect: true
             })
         );
         assert_eq!(
-            send_step(State::Response, Some("websocket.http.response.body"), ""),
-            Ok(SendStep::ResponseBody)
+            plan_send(State::Connecting, Some(Outgoing::Close)),
+            Ok(SendPlan {
+                kind: Outgoing::Close,
+                commit: Commit::To(State::Disconnected),
+                oserror_is_disconnect: false
+            })
         );
         assert_eq!(
-            send_step(State::Disconnected, Some("websocket.send"), ""),
-            Err(StateError::Disconnected(SEND_AFTER_CLOSE))
+            plan_send(State::Connected, Some(Outgoing::Close)),
+            Ok(SendPlan {
+                kind: Outgoing::Close,
+                commit: Commit::To(State::Disconnected),
+                oserror_is_disconnect: true
+            })
+        );
+        assert_eq!(
+            plan_send(State::Response, Some(Outgoing::ResponseBody)).map(|p| p.commit),
+            Ok(Commit::ResponseBody)
+        );
+        assert_eq!(
+            plan_send(State::Disconnected, Some(Outgoing::Send)),
+            Err(StateError::SendAfterClose)
         );
     }
 

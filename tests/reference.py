@@ -22,7 +22,9 @@ Where each section of docs/differences.md is encoded:
 * Incoming messages: ``WebSocket._payload``; ``_next_message`` (a disconnect without code);
   ``receive_json`` (memoryview); ``URL`` (non-UTF-8 query bytes).
 * The state machine: ``WebSocket.send`` (after the peer's disconnect, the state after the send,
-  OSError during accept); ``_next_message`` (one reader at a time).
+  OSError during accept, sends while a move is going out: ``_moving_to``); ``_next_message`` (one
+  reader at a time); ``accept()`` and ``send_denial_response()`` check their arguments before any
+  I/O; ``_close_code`` (any int before accept).
 """
 
 from __future__ import annotations
@@ -178,11 +180,12 @@ def _bytes_payload(data: Any, what: str) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
-def _close_code(code: Any) -> int:
-    """Row "close(code)"."""
+def _close_code(code: Any, *, on_the_wire: bool) -> int:
+    """Row "close(code)": an int; in the RFC 6455 range only when it goes on the wire (after
+    accept: before it, the server answers HTTP 403 and never sends the code)."""
     if isinstance(code, bool) or not isinstance(code, int):
         raise TypeError(f"close code must be an int, got {_type_name(code)}")
-    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+    if on_the_wire and not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
         raise ValueError(
             f"close code {code!r} cannot be sent: "
             "use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)"
@@ -343,7 +346,7 @@ class WebSocket(sw.WebSocket):
     async def _receive_data(self) -> Any:
         """Row "receive_text()/receive_bytes()/receive_json()": Starlette's checks, without calling
         self.receive()."""
-        if self.application_state != CONNECTED:
+        if (self._moving_to or self.application_state) != CONNECTED:
             raise WebSocketDisconnected('WebSocket is not connected. Need to call "accept" first.')
         message = await self._next_message()
         self._raise_on_disconnect(message)
@@ -388,8 +391,12 @@ class WebSocket(sw.WebSocket):
 
     # Outgoing messages.
 
+    # Row "A send while a close (or accept, or denial) is going out": the state that move will
+    # commit, which later sends are checked against (Starlette's state has already moved).
+    _moving_to: Any = None
+
     async def send(self, message: Any) -> None:
-        state = self.application_state
+        state = self._moving_to or self.application_state
         # Starlette's state check, first (before the message is read).
         if state == DISCONNECTED:
             raise WebSocketDisconnected('Cannot call "send" once a close message has been sent.')
@@ -428,7 +435,7 @@ class WebSocket(sw.WebSocket):
                 raise self._peer_gone()
             after = state
         elif message_type == "websocket.close":
-            code = _close_code(message.get("code", 1000))
+            code = _close_code(message.get("code", 1000), on_the_wire=state == CONNECTED)
             message = {
                 "type": "websocket.close",
                 "code": code,
@@ -439,18 +446,7 @@ class WebSocket(sw.WebSocket):
                 return
             after = DISCONNECTED
         elif message_type == "websocket.accept":
-            subprotocol = message.get("subprotocol")
-            if subprotocol is not None:  # Row "accept(subprotocol)".
-                if not isinstance(subprotocol, str):
-                    raise TypeError(f"subprotocol must be a str or None, got {_type_name(subprotocol)}")
-                offered = list(self.scope.get("subprotocols", []))
-                if subprotocol not in offered:
-                    raise ValueError(
-                        f"subprotocol {subprotocol!r} was not offered by the client "
-                        f"(offered: [{', '.join(map(repr, offered))}])"
-                    )
-            headers = _header_list(message.get("headers"), accept=True)
-            message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers}
+            message = self._accept_message(message.get("subprotocol"), message.get("headers"))
             after = CONNECTED
         elif message_type == "websocket.http.response.start":
             if "status" not in message:
@@ -470,6 +466,9 @@ class WebSocket(sw.WebSocket):
                 message = {"type": "websocket.http.response.body", "body": body, "more_body": more}
             after = RESPONSE if more else DISCONNECTED
 
+        moves = after is not state
+        if moves:
+            self._moving_to = after
         try:
             await self._send(message)
         except OSError:
@@ -478,16 +477,45 @@ class WebSocket(sw.WebSocket):
                 self.application_state = DISCONNECTED
                 raise WebSocketDisconnect(code=1006)  # noqa: B904 (as Starlette)
             raise
+        finally:
+            if moves and self._moving_to is after:
+                self._moving_to = None
         # Row "accept(), close(), a denial response": the state moves after the server's send returned.
         self.application_state = after
+
+    def _accept_message(self, subprotocol: Any, headers: Any) -> dict[str, Any]:
+        if subprotocol is not None:  # Row "accept(subprotocol)".
+            if not isinstance(subprotocol, str):
+                raise TypeError(f"subprotocol must be a str or None, got {_type_name(subprotocol)}")
+            offered = list(self.scope.get("subprotocols", []))
+            if subprotocol not in offered:
+                raise ValueError(
+                    f"subprotocol {subprotocol!r} was not offered by the client "
+                    f"(offered: [{', '.join(map(repr, offered))}])"
+                )
+        headers = _header_list(headers, accept=True)
+        return {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers}
 
     async def accept(
         self, subprotocol: str | None = None, headers: Iterable[tuple[bytes, bytes]] | None = None
     ) -> None:
+        # Row "accept() checks its arguments before any I/O". The headers are checked as given
+        # (Starlette sends `headers or []`).
+        message = self._accept_message(subprotocol, headers)
         if self.client_state == CONNECTING:
             await self.receive()
-        # The headers are checked as given (Starlette sends `headers or []`).
-        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+        await self.send(message)
+
+    async def send_denial_response(self, response: Any) -> None:
+        if "websocket.http.response" in self.scope.get("extensions", {}):
+            # Row "send_denial_response() checks a Response before any I/O".
+            if hasattr(response, "status_code"):
+                _denial_status(response.status_code)
+            if hasattr(response, "raw_headers"):
+                _header_list(response.raw_headers, accept=False)
+            if getattr(response, "body", None) is not None:
+                _bytes_payload(response.body, "a denial response body")
+        await super().send_denial_response(response)
 
     async def send_text(self, data: str) -> None:
         _text_payload(data, "send_text()")  # the argument first, before the state (as send_json)

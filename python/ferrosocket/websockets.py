@@ -159,21 +159,21 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     # --- Raw ASGI messages. ---
     #
-    # Every method asks the Rust base whether the move is allowed before awaiting anything.
-    # A receive that raises or is cancelled leaves no trace (`_receive_aborted`); a send that
-    # moves the application state (accept, close, a denial response) commits the move only
-    # after the server's send returned, so a cancelled or failed close can be retried.
+    # Each method is: a check in Rust (`_begin_*`), the awaited ASGI callable, then a commit in
+    # Rust (`_finish_*`, `_commit`, `_send_failed`). A receive that raises or is cancelled leaves
+    # no trace (`_abort_receive`); a send that moves the application state (accept, close, a
+    # denial response) commits the move only after the server's send returned, so a cancelled or
+    # failed close can be retried.
 
     async def receive(self) -> Message:
         """Receive an ASGI websocket message, ensuring valid state transitions."""
-        phase = self._receive_phase()
+        self._begin_receive()
         try:
             message = await self._receive()
         except BaseException:
-            self._receive_aborted()
+            self._abort_receive()
             raise
-        self._after_receive(message, phase)
-        return message  # type: ignore[no-any-return]
+        return self._finish_receive(message)  # type: ignore[no-any-return]
 
     async def send(self, message: Message) -> None:
         """Send an ASGI websocket message, ensuring valid state transitions.
@@ -181,61 +181,59 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         The message is checked first (payload types, close code and reason, subprotocol,
         headers, denial status); a message that needs normalising is sent as a fresh copy.
         """
-        prepared = self._prepare_send(message)
-        if prepared is None:
+        pending = self._begin_send(message)
+        if pending is None:
             return  # A close after the peer left: nothing can go out; the app side is done.
-        out, step = prepared
         try:
-            await self._send(out)
-        except OSError:
-            if step & 1:
-                raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
+            await self._send(pending.message)
+        except BaseException as exc:
+            self._send_failed(pending, exc)  # raises WebSocketDisconnect(1006) if the peer is gone
             raise
-        if step > 1:
-            self._commit(step)
+        self._commit(pending)
 
     async def accept(
         self,
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        message = self._accept_message(subprotocol, headers)  # checked before any I/O
         if self.client_state == WebSocketState.CONNECTING:
             # Wait for the 'connect' message first.
             await self.receive()
-        await self.send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers})
+        await self.send(message)
 
     # --- Typed payloads. ---
 
     async def receive_text(self) -> str:
-        phase = self._receive_data_phase()
+        self._begin_receive_data()
         try:
             message = await self._receive()
         except BaseException:
-            self._receive_aborted()
+            self._abort_receive()
             raise
-        return self._take_text(message, phase)  # type: ignore[no-any-return]
+        return self._finish_receive_text(message)  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
-        phase = self._receive_data_phase()
+        self._begin_receive_data()
         try:
             message = await self._receive()
         except BaseException:
-            self._receive_aborted()
+            self._abort_receive()
             raise
-        return self._take_bytes(message, phase)  # type: ignore[no-any-return]
+        return self._finish_receive_bytes(message)  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
-        phase = self._receive_data_phase()
+        self._begin_receive_data()
         try:
             message = await self._receive()
         except BaseException:
-            self._receive_aborted()
+            self._abort_receive()
             raise
         if mode == "text":
-            return loads_text(self._take_text(message, phase))
-        return loads_bytes(self._take_bytes(message, phase))
+            return loads_text(self._finish_receive_text(message))
+        return loads_bytes(self._finish_receive_bytes(message))
 
     async def iter_text(self) -> AsyncIterator[str]:
         try:
@@ -264,14 +262,14 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         try:
             await self._send(message)
         except OSError:
-            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
+            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         message = self._bytes_message(data)
         try:
             await self._send(message)
         except OSError:
-            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
+            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode not in {"text", "binary"}:
@@ -281,15 +279,18 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         try:
             await self._send(message)
         except OSError:
-            raise self._app_disconnected()  # noqa: B904 (chained like Starlette)
+            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        """Close with ``code`` (1000-1003, 1007-1014, 3000-4999) and ``reason`` (a str, cut to
-        123 UTF-8 bytes at a character boundary: all a close frame can carry)."""
+        """Close with ``code`` and ``reason`` (a str, cut to 123 UTF-8 bytes at a character
+        boundary: all a close frame can carry). After ``accept()`` the code must be one a close
+        frame may carry (1000-1003, 1007-1014, 3000-4999); before it, any ``int`` (the server
+        answers HTTP 403 and never sends the code)."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def send_denial_response(self, response: Any) -> None:
         if "websocket.http.response" in self.scope.get("extensions", {}):
+            self._check_denial_response(response)  # before any I/O
             await response(self.scope, self.receive, self.send)
         else:
             raise RuntimeError("The server doesn't support the Websocket Denial Response extension.")

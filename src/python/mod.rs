@@ -6,8 +6,10 @@ mod errors;
 mod headers;
 pub mod json;
 mod outgoing;
+mod pending_send;
 mod query_params;
 mod registry;
+mod tools;
 mod url;
 
 use pyo3::prelude::*;
@@ -19,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<query_params::QueryParams>()?;
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
+    m.add_class::<pending_send::PendingSend>()?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_username, m)?)?;

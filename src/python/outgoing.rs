@@ -13,18 +13,7 @@ use crate::validate::{
     is_denial_status, is_header_value, is_sendable_close_code, is_token, truncate_close_reason,
 };
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_owned())
-}
-
-fn is_bytes_like(obj: &Bound<'_, PyAny>) -> bool {
-    obj.is_instance_of::<PyBytes>()
-        || obj.is_instance_of::<PyByteArray>()
-        || obj.is_instance_of::<PyMemoryView>()
-}
+use super::tools::{get_item, is_bytes_like, safe_repr, type_name};
 
 /// A text payload: a `str` that UTF-8 can encode (no lone surrogates).
 pub fn text_payload<'py>(data: &Bound<'py, PyAny>, what: &str) -> PyResult<()> {
@@ -52,17 +41,29 @@ pub fn bytes_payload<'py>(data: &Bound<'py, PyAny>, what: &str) -> PyResult<Boun
     )))
 }
 
-/// A close code an app may send: an `int` (not a `bool`) in 1000-1003, 1007-1014 or 3000-4999.
-pub fn close_code(code: &Bound<'_, PyAny>) -> PyResult<i64> {
+/// Where a close goes: before `accept()` the server answers HTTP 403 and the code never reaches
+/// the wire; after it, the code is sent in a close frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CloseGoes {
+    BeforeAccept,
+    OnTheWire,
+}
+
+/// A close code an app may send: an `int` (not a `bool`); on the wire, in 1000-1003, 1007-1014 or
+/// 3000-4999 (apps close before accept with HTTP-like codes such as 403: those go through).
+pub fn close_code(code: &Bound<'_, PyAny>, goes: CloseGoes) -> PyResult<()> {
     if code.is_instance_of::<PyBool>() || !code.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
             "close code must be an int, got {}",
             type_name(code)
         )));
     }
+    if goes == CloseGoes::BeforeAccept {
+        return Ok(());
+    }
     let value = code.extract::<i64>().unwrap_or(-1);
     if is_sendable_close_code(value) {
-        Ok(value)
+        Ok(())
     } else {
         Err(PyValueError::new_err(format!(
             "close code {} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)",
@@ -132,7 +133,7 @@ pub fn header_list<'py>(
         let bad_pair = || {
             PyTypeError::new_err(format!(
                 "each header must be a (bytes, bytes) pair, got {}",
-                pair.repr().map(|r| r.to_string()).unwrap_or_default()
+                safe_repr(&pair)
             ))
         };
         let items: Vec<Bound<'_, PyAny>> =
@@ -202,10 +203,7 @@ pub fn subprotocol(scope: &Bound<'_, PyAny>, subprotocol: &Bound<'_, PyAny>) -> 
             return Ok(());
         }
     }
-    let shown: Vec<String> = offered
-        .iter()
-        .map(|o| o.repr().map(|r| r.to_string()).unwrap_or_default())
-        .collect();
+    let shown: Vec<String> = offered.iter().map(safe_repr).collect();
     Err(PyValueError::new_err(format!(
         "subprotocol {} was not offered by the client (offered: [{}])",
         text.repr()?,
@@ -230,4 +228,165 @@ pub fn denial_status(status: &Bound<'_, PyAny>) -> PyResult<()> {
             status.repr()?
         )))
     }
+}
+
+// --- Whole messages: what `send()` hands the server, checked and normalised. ---
+
+/// `{"type": "websocket.send", key: payload}`: the message of `send_text`/`send_bytes`/`send_json`.
+pub fn data_message<'py>(
+    key: &Bound<'py, PyString>,
+    payload: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let py = key.py();
+    let message = PyDict::new(py);
+    message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
+    message.set_item(key, payload)?;
+    Ok(message)
+}
+
+/// `websocket.send`: exactly one payload, `text` a str or `bytes` bytes-like. A `bytearray` or
+/// `memoryview` payload is sent as a fresh message carrying `bytes`.
+pub fn send_message<'py>(message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = message.py();
+    let text = get_item(message, intern!(py, "text"))?.filter(|v| !v.is_none());
+    let bytes = get_item(message, intern!(py, "bytes"))?.filter(|v| !v.is_none());
+    match (text, bytes) {
+        (Some(text), None) => {
+            text_payload(&text, "a websocket.send message's 'text'")?;
+            Ok(message.clone())
+        }
+        (None, Some(bytes)) => {
+            let payload = bytes_payload(&bytes, "a websocket.send message's 'bytes'")?;
+            if payload.is(&bytes) {
+                return Ok(message.clone());
+            }
+            Ok(data_message(intern!(py, "bytes"), &payload)?.into_any())
+        }
+        _ => Err(PyValueError::new_err(
+            "a websocket.send message must carry exactly one payload: 'text' (str) or 'bytes' (bytes-like)",
+        )),
+    }
+}
+
+/// `websocket.close`: a code (default 1000; see [`close_code`]) and a str reason of at most 123
+/// bytes.
+pub fn close_message<'py>(
+    message: &Bound<'py, PyAny>,
+    goes: CloseGoes,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = message.py();
+    let code = get_item(message, intern!(py, "code"))?;
+    if let Some(code) = &code {
+        close_code(code, goes)?;
+    }
+    let reason = get_item(message, intern!(py, "reason"))?;
+    let checked = close_reason(py, reason.as_ref())?;
+    if code.is_some() && reason.as_ref().is_some_and(|r| r.is(&checked)) {
+        return Ok(message.clone());
+    }
+    let copy = PyDict::new(py);
+    copy.set_item(intern!(py, "type"), intern!(py, "websocket.close"))?;
+    copy.set_item(
+        intern!(py, "code"),
+        code.unwrap_or_else(|| PyInt::new(py, 1000).into_any()),
+    )?;
+    copy.set_item(intern!(py, "reason"), checked)?;
+    Ok(copy.into_any())
+}
+
+/// `websocket.accept`: an offered subprotocol and checked headers, as a fresh message.
+pub fn accept_message<'py>(
+    scope: &Bound<'py, PyAny>,
+    subprotocol_given: Option<&Bound<'py, PyAny>>,
+    headers: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = scope.py();
+    if let Some(sub) = subprotocol_given {
+        subprotocol(scope, sub)?;
+    }
+    let headers = header_list(py, headers, true)?;
+    let copy = PyDict::new(py);
+    copy.set_item(intern!(py, "type"), intern!(py, "websocket.accept"))?;
+    copy.set_item(intern!(py, "subprotocol"), subprotocol_given)?;
+    copy.set_item(intern!(py, "headers"), headers)?;
+    Ok(copy.into_any())
+}
+
+/// `websocket.http.response.start`: a status in 100-599 and checked headers.
+pub fn denial_start_message<'py>(message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = message.py();
+    let status = get_item(message, intern!(py, "status"))?
+        .ok_or_else(|| PyValueError::new_err("a denial response needs a 'status'"))?;
+    denial_status(&status)?;
+    let headers = get_item(message, intern!(py, "headers"))?;
+    let headers = header_list(py, headers.as_ref(), false)?;
+    let copy = PyDict::new(py);
+    if let Ok(dict) = message.cast::<PyDict>() {
+        copy.update(dict.as_mapping())?;
+    }
+    copy.set_item(
+        intern!(py, "type"),
+        intern!(py, "websocket.http.response.start"),
+    )?;
+    copy.set_item(intern!(py, "status"), status)?;
+    copy.set_item(intern!(py, "headers"), headers)?;
+    Ok(copy.into_any())
+}
+
+/// `websocket.http.response.body`: always with a bytes `body` (b"" when missing). Returns the
+/// message to send and whether more body follows.
+pub fn denial_body_message<'py>(
+    message: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, bool)> {
+    let py = message.py();
+    let more = match get_item(message, intern!(py, "more_body"))? {
+        Some(value) => value.is_truthy()?,
+        None => false,
+    };
+    let body = get_item(message, intern!(py, "body"))?.filter(|b| !b.is_none());
+    let body = match body {
+        Some(body) => {
+            let checked = bytes_payload(&body, "a denial response body")?;
+            if checked.is(&body) {
+                return Ok((message.clone(), more));
+            }
+            checked
+        }
+        None => PyBytes::new(py, b"").into_any(),
+    };
+    let copy = PyDict::new(py);
+    copy.set_item(
+        intern!(py, "type"),
+        intern!(py, "websocket.http.response.body"),
+    )?;
+    copy.set_item(intern!(py, "body"), body)?;
+    copy.set_item(intern!(py, "more_body"), more)?;
+    Ok((copy.into_any(), more))
+}
+
+/// `send_denial_response(response)`, before any I/O: what a Starlette `Response` will send (its
+/// `status_code`, `raw_headers` and `body`, where it has them) is checked as the messages will be.
+/// Any other ASGI app has each of its messages checked as it sends them.
+pub fn denial_response(response: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = response.py();
+    fn attribute<'py>(
+        obj: &Bound<'py, PyAny>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if obj.hasattr(name)? {
+            Ok(Some(obj.getattr(name)?))
+        } else {
+            Ok(None)
+        }
+    }
+    if let Some(status) = attribute(response, intern!(py, "status_code"))? {
+        denial_status(&status)?;
+    }
+    if let Some(headers) = attribute(response, intern!(py, "raw_headers"))? {
+        header_list(py, Some(&headers), false)?;
+    }
+    if let Some(body) = attribute(response, intern!(py, "body"))?.filter(|b| !b.is_none()) {
+        bytes_payload(&body, "a denial response body")?;
+    }
+    Ok(())
 }

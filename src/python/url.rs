@@ -7,6 +7,8 @@ use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+
+use super::tools::get_or;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
@@ -19,18 +21,6 @@ use crate::urlsplit::{
 };
 
 use super::registry::url_class;
-
-/// `scope.get(key)`, fast for dicts.
-pub fn scope_get<'py>(
-    scope: &Bound<'py, PyAny>,
-    key: &Bound<'py, PyString>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if let Ok(dict) = scope.cast::<PyDict>() {
-        return dict.get_item(key);
-    }
-    let value = scope.call_method1(intern!(scope.py(), "get"), (key,))?;
-    Ok(if value.is_none() { None } else { Some(value) })
-}
 
 /// A Host header value: the bytes object of the header list, or text decoded some other way.
 enum HostValue<'py> {
@@ -144,33 +134,43 @@ struct UrlFromScope<'py> {
 /// Reads the scope for `str(starlette.datastructures.URL(scope=scope))`.
 fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope<'py>> {
     let py = scope.py();
-    let scheme_obj = scope_get(scope, intern!(py, "scheme"))?;
-    let scheme_str = scheme_obj.as_ref().and_then(|s| s.cast::<PyString>().ok());
-    let scheme: Cow<'_, str> = match (&scheme_obj, &scheme_str) {
-        (_, Some(scheme)) => scheme.to_cow()?,
-        (Some(scheme), None) => Cow::Owned(scheme.extract::<String>()?),
-        (None, None) => Cow::Borrowed("http"),
+    let scheme_obj = get_or(
+        scope,
+        intern!(py, "scheme"),
+        intern!(py, "http").clone().into_any(),
+    )?;
+    let scheme: Cow<'_, str> = match scheme_obj.cast::<PyString>() {
+        Ok(scheme) => scheme.to_cow()?,
+        // Starlette formats it into an f-string.
+        Err(_) => Cow::Owned(scheme_obj.str()?.to_string()),
     };
     // `scope.get("server")`: a missing key and None both mean no server. Read in Starlette's
     // order, except from a dict (no side effects) where it is read only when it is used.
-    let read_server =
-        || -> PyResult<_> { Ok(scope_get(scope, intern!(py, "server"))?.filter(|s| !s.is_none())) };
-    let early_server = if scope.is_instance_of::<PyDict>() {
+    let read_server = || -> PyResult<_> {
+        Ok(Some(get_or(
+            scope,
+            intern!(py, "server"),
+            py.None().into_bound(py),
+        )?)
+        .filter(|s| !s.is_none()))
+    };
+    let early_server = if scope.is_exact_instance_of::<PyDict>() {
         None
     } else {
         Some(read_server()?)
     };
     let path_obj = scope.get_item(intern!(py, "path"))?;
     let path = path_obj.cast::<PyString>()?.to_cow()?;
-    let query_bytes = scope_get(scope, intern!(py, "query_string"))?;
-    let query: Cow<'_, str> = match &query_bytes {
-        None => Cow::Borrowed(""),
-        Some(raw) => match raw.cast::<PyBytes>() {
-            // Bytes that are not UTF-8 are percent-encoded rather than raising (Starlette raises).
-            Ok(bytes) => query_text(bytes.as_bytes()),
-            // Not bytes: let Python's own `.decode()` decide (and raise).
-            Err(_) => Cow::Owned(raw.call_method0(intern!(py, "decode"))?.extract()?),
-        },
+    let raw_query = get_or(
+        scope,
+        intern!(py, "query_string"),
+        PyBytes::new(py, b"").into_any(),
+    )?;
+    let query: Cow<'_, str> = match raw_query.cast::<PyBytes>() {
+        // Bytes that are not UTF-8 are percent-encoded rather than raising (Starlette raises).
+        Ok(bytes) => query_text(bytes.as_bytes()),
+        // Not bytes: let Python's own `.decode()` decide (and raise).
+        Err(_) => Cow::Owned(raw_query.call_method0(intern!(py, "decode"))?.extract()?),
     };
     let host_value = host_header(scope)?;
     let host = host_value.as_ref().map(HostValue::text);
@@ -219,7 +219,7 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
     drop(scheme);
     Ok(UrlFromScope {
         url,
-        scheme: scheme_obj,
+        scheme: Some(scheme_obj),
         path: path_obj,
     })
 }

@@ -200,7 +200,53 @@ async def deny(ws: WebSocket[Any], report: Report) -> None:
 
 
 async def reject(ws: WebSocket[Any], report: Report) -> None:
-    await ws.close()
+    code = ws.query_params.get("code")
+    await ws.close() if code is None else await ws.close(int(code))
+
+
+class CloseGate:
+    """Wraps the server's send: the app's close waits inside it until ``release`` is set, as it
+    would behind a slow transport; records every message that reaches the server after it."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.after_close: list[str] = []
+
+    async def __call__(self, message: Message) -> None:
+        if self.entered.is_set():
+            self.after_close.append(message["type"])
+        if message["type"] == "websocket.close":
+            self.entered.set()
+            await self.release.wait()
+        await self._send(message)
+
+
+async def close_races_sends(ws: WebSocket[Any], report: Report) -> None:
+    """Another task sends while close() is inside the server's send: every send must be refused."""
+    gate: CloseGate = ws.scope["ferro.close_gate"]
+    await ws.accept()
+    await ws.send_text("ready")
+    closing = asyncio.ensure_future(ws.close(4000, "bye"))
+    await gate.entered.wait()
+    outcomes: list[str] = []
+    attempts: list[Callable[[], Awaitable[None]]] = [
+        lambda: ws.send_text("late"),
+        lambda: ws.send_bytes(b"late"),
+        lambda: ws.send_json({"late": True}),
+        lambda: ws.close(),
+    ]
+    for attempt in attempts:
+        try:
+            await attempt()
+            outcomes.append("sent")
+        except Exception as exc:  # noqa: BLE001 (reported to the test)
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    gate.release.set()
+    await closing
+    report["late_sends"] = outcomes
+    report["reached_server_after_close"] = gate.after_close
 
 
 async def send_report(ws: WebSocket[Any]) -> None:
@@ -224,10 +270,13 @@ ROUTES: dict[str, Callable[[WebSocket[Any], Report], Awaitable[None]]] = {
     "/deny": deny,
     "/reject": reject,
     "/refused": refused,
+    "/close-races-sends": close_races_sends,
 }
 
 
 async def websocket_session(scope: Message, receive: Receive, send: Send) -> None:
+    if scope["path"] == "/close-races-sends":
+        send = scope["ferro.close_gate"] = CloseGate(send)
     ws: WebSocket[Any] = WebSocket(scope=scope, receive=receive, send=send)
     path = ws.url.path
     if path == "/report":

@@ -326,6 +326,46 @@ def test_close_before_accept_is_403(server: Server) -> None:
     assert_states(report, "CONNECTING", "DISCONNECTED")
 
 
+@pytest.mark.parametrize("code", [403, 1006, 4999])
+def test_close_before_accept_with_any_code_is_403(server: Server, code: int) -> None:
+    """Apps close before accept with HTTP-like codes (403 on a bad token): the client gets HTTP 403."""
+
+    async def conversation() -> tuple[InvalidStatus, dict[str, Any]]:
+        conn_id = new_id()
+        with pytest.raises(InvalidStatus) as refused:
+            async with open_ws(server, f"/reject?id={conn_id}&code={code}"):
+                pass
+        return refused.value, await fetch_report(server, conn_id)
+
+    refused, report = run(conversation())
+    assert refused.response.status_code == 403
+    assert_states(report, "CONNECTING", "DISCONNECTED")
+
+
+def test_sends_racing_a_slow_close_never_reach_the_server(server: Server) -> None:
+    """While close() waits inside the server's send, other sends are refused before the server."""
+
+    async def conversation() -> tuple[int | None, list[Any], dict[str, Any]]:
+        conn_id = new_id()
+        received: list[Any] = []
+        async with open_ws(server, f"/close-races-sends?id={conn_id}") as ws:
+            try:
+                while True:
+                    received.append(await ws.recv())
+            except ConnectionClosed:
+                pass
+            code = ws.close_code
+        return code, received, await fetch_report(server, conn_id)
+
+    code, received, report = run(conversation())
+    assert received == ["ready"]
+    assert code == 4000
+    refused = 'WebSocketDisconnected: Cannot call "send" once a close message has been sent.'
+    assert report["late_sends"] == [refused] * 4
+    assert report["reached_server_after_close"] == []
+    assert_states(report, "CONNECTED", "DISCONNECTED")
+
+
 async def drop(server: Server, path: str) -> dict[str, Any]:
     """Connect, wait for "ready", then close the TCP connection without a close frame."""
     conn_id = new_id()

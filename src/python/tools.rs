@@ -1,0 +1,59 @@
+//! One helper for each recurring PyO3 chore: reading a key from a message or a scope, naming a
+//! type in an error, telling bytes-like objects apart.
+
+use pyo3::exceptions::PyKeyError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
+
+/// `mapping[key]`, or `None` when the key is missing (`KeyError`). A plain `dict` is read
+/// directly; anything else, dict subclasses included, through its own `__getitem__`, so an
+/// override is called as Python would call it.
+pub fn get_item<'py>(
+    mapping: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Ok(dict) = mapping.cast_exact::<PyDict>() {
+        return dict.get_item(key);
+    }
+    match mapping.get_item(key) {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.is_instance_of::<PyKeyError>(mapping.py()) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// `mapping.get(key, default)`, as Starlette reads the scope: a plain `dict` directly, anything
+/// else (a `Mapping`, a dict subclass with its own `get`) through its `get` method.
+pub fn get_or<'py>(
+    mapping: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyString>,
+    default: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(dict) = mapping.cast_exact::<PyDict>() {
+        return Ok(dict.get_item(key)?.unwrap_or(default));
+    }
+    mapping.call_method1(intern!(mapping.py(), "get"), (key, default))
+}
+
+/// The name of `obj`'s type, for error messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// `repr(obj)`, or `"<unrepresentable>"` when `__repr__` raises (for error messages).
+pub fn safe_repr(obj: &Bound<'_, PyAny>) -> String {
+    obj.repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "<unrepresentable>".to_owned())
+}
+
+/// `bytes`, `bytearray` or `memoryview` (or a subclass).
+pub fn is_bytes_like(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyMemoryView>()
+}

@@ -1,0 +1,325 @@
+"""Regressions found by running real apps and fault injection (issue 11, items 2, 3, 4 and 8).
+
+* close() before accept() sends any int code: servers answer HTTP 403 and never send it.
+* accept() and send_denial_response() check their arguments before any I/O: nothing received,
+  nothing sent, both states unchanged, and a retry with good arguments succeeds.
+* Once close() has begun, no later send reaches the server (another task's send raises
+  Starlette's "send after close" error while the close is still inside the server's send).
+* WebSocket as a mapping over its scope answers as Starlette's does for dicts, dict subclasses
+  with overridden methods and other Mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import anyio
+import pytest
+import starlette.websockets as sw
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.responses import Response
+
+from ferrosocket import WebSocket, WebSocketDisconnected, WebSocketState
+
+pytestmark = pytest.mark.anyio
+
+CONNECT = {"type": "websocket.connect"}
+SEND_AFTER_CLOSE = 'Cannot call "send" once a close message has been sent.'
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Peer:
+    """The server side: scripted incoming messages; outgoing ones recorded. A message whose type is
+    in ``hold`` waits in the server's send until ``release`` is set (back-pressure); only the
+    first such message waits."""
+
+    def __init__(self, *incoming: dict[str, Any], hold: frozenset[str] = frozenset()) -> None:
+        self.incoming = list(incoming)
+        self.sent: list[Any] = []
+        self.received = 0
+        self.hold = hold
+        self.entered = anyio.Event()
+        self.release = anyio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.incoming:
+            raise RuntimeError("script exhausted")
+        self.received += 1
+        return self.incoming.pop(0)
+
+    async def send(self, message: Any) -> None:
+        if message["type"] in self.hold and not self.entered.is_set():  # only the first one waits
+            self.entered.set()
+            await self.release.wait()
+        self.sent.append(message)
+
+
+def make_scope(**extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "type": "websocket",
+        "path": "/",
+        "headers": [],
+        "query_string": b"",
+        "subprotocols": ["chat"],
+        "extensions": {"websocket.http.response": {}},
+    }
+    base.update(extra)
+    return base
+
+
+# --- 2. close() before accept() --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [403, 1006, 4999, 1000, 999, 5000, 0, -1, 2**70])
+async def test_close_before_accept_sends_any_int_code(code: int) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.close(code)
+    assert peer.sent == [{"type": "websocket.close", "code": code, "reason": ""}]
+    assert ws.application_state is WebSocketState.DISCONNECTED
+    assert ws.client_state is WebSocketState.CONNECTING
+
+
+async def test_close_before_accept_after_reading_connect() -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    assert await ws.receive() == CONNECT
+    await ws.close(code=403, reason="bad token")
+    assert peer.sent == [{"type": "websocket.close", "code": 403, "reason": "bad token"}]
+
+
+@pytest.mark.parametrize("code", [True, 1000.0, "403", None])
+async def test_close_before_accept_still_needs_an_int(code: Any) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    with pytest.raises(TypeError, match="close code must be an int"):
+        await ws.close(code)
+    assert peer.sent == []
+    assert ws.application_state is WebSocketState.CONNECTING
+
+
+@pytest.mark.parametrize("code", [403, 1006, 5000])
+async def test_close_after_accept_keeps_the_wire_range(code: int) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    with pytest.raises(ValueError, match="cannot be sent"):
+        await ws.close(code)
+    assert peer.sent == [{"type": "websocket.accept", "subprotocol": None, "headers": []}]
+    assert ws.application_state is WebSocketState.CONNECTED
+
+
+# --- 3. accept() and send_denial_response() check before any I/O ----------------------------------
+
+
+BAD_ACCEPTS: list[tuple[dict[str, Any], type[Exception]]] = [
+    ({"subprotocol": "never-offered"}, ValueError),
+    ({"subprotocol": "chat\r\nx: y"}, ValueError),
+    ({"subprotocol": b"chat"}, TypeError),
+    ({"headers": [(b"x-a", b"1\r\nx-b: 2")]}, ValueError),
+    ({"headers": [(b"sec-websocket-protocol", b"chat")]}, ValueError),
+    ({"headers": [("x-a", "str")]}, TypeError),
+    ({"headers": 5}, TypeError),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error"), BAD_ACCEPTS)
+async def test_accept_checks_before_receiving_connect(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    with pytest.raises(error):
+        await ws.accept(**kwargs)
+    assert peer.received == 0 and peer.incoming == [CONNECT]
+    assert peer.sent == []
+    assert ws.client_state is WebSocketState.CONNECTING
+    assert ws.application_state is WebSocketState.CONNECTING
+    await ws.accept("chat", [(b"x-ok", b"1")])
+    assert peer.sent == [{"type": "websocket.accept", "subprotocol": "chat", "headers": [(b"x-ok", b"1")]}]
+    assert ws.client_state is WebSocketState.CONNECTED
+    assert ws.application_state is WebSocketState.CONNECTED
+
+
+def denial(status: int = 401, headers: dict[str, str] | None = None, body: Any = b"no") -> Response:
+    response = Response(b"", status_code=status, headers=headers)
+    response.body = body
+    return response
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (denial(status=99), ValueError),
+        (denial(status=600), ValueError),
+        (denial(headers={"x-a": "1\r\nx-b: 2"}), ValueError),
+        (denial(body="text, not bytes"), TypeError),
+    ],
+)
+async def test_denial_response_checks_before_sending(response: Response, error: type[Exception]) -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    with pytest.raises(error):
+        await ws.send_denial_response(response)
+    assert peer.sent == [] and peer.received == 0
+    assert ws.application_state is WebSocketState.CONNECTING
+    await ws.send_denial_response(denial())
+    assert [m["type"] for m in peer.sent] == ["websocket.http.response.start", "websocket.http.response.body"]
+    assert ws.application_state is WebSocketState.DISCONNECTED
+
+
+# --- 4. No send reaches the server after close() has begun ----------------------------------------
+
+
+async def test_sends_during_a_blocked_close_are_refused() -> None:
+    peer = Peer(CONNECT, hold=frozenset({"websocket.close"}))
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    outcomes: list[str] = []
+
+    async def late_senders() -> None:
+        await peer.entered.wait()
+        attempts = [
+            lambda: ws.send_text("late"),
+            lambda: ws.send_bytes(b"late"),
+            lambda: ws.send_json({"late": True}),
+            lambda: ws.send({"type": "websocket.send", "text": "late"}),
+            lambda: ws.close(1000),
+        ]
+        try:
+            for attempt in attempts:
+                try:
+                    await attempt()
+                    outcomes.append("sent")
+                except WebSocketDisconnected as exc:
+                    outcomes.append(str(exc))
+        finally:
+            peer.release.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(late_senders)
+        await ws.close(4000, "bye")
+    assert outcomes == [SEND_AFTER_CLOSE] * 5
+    assert [m["type"] for m in peer.sent] == ["websocket.accept", "websocket.close"]
+    assert ws.application_state is WebSocketState.DISCONNECTED
+
+
+async def test_a_cancelled_close_can_be_retried_and_sends_work_again() -> None:
+    peer = Peer(CONNECT, hold=frozenset({"websocket.close"}))
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    with anyio.move_on_after(0.05):
+        await ws.close()
+    assert peer.entered.is_set() and peer.sent[-1]["type"] == "websocket.accept"
+    assert ws.application_state is WebSocketState.CONNECTED
+    await ws.send_text("still here")
+    await ws.close()
+    assert [m["type"] for m in peer.sent] == ["websocket.accept", "websocket.send", "websocket.close"]
+
+
+# --- 8. One mapping behaviour ----------------------------------------------------------------------
+
+
+class ReadOnlyScope(Mapping[str, Any]):
+    """A scope that is a Mapping but not a dict."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class OverridingScope(dict[str, Any]):
+    """A dict subclass whose lookups are overridden: Starlette calls the overrides."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "app":
+            return "app-from-getitem"
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key == "path_params":
+            return {"from": "get-override"}
+        if key == "client":
+            return ("10.0.0.1", 1)
+        return super().get(key, default)
+
+
+def outcome(fn: Any) -> Any:
+    try:
+        return ("ok", fn())
+    except Exception as exc:  # noqa: BLE001 (compared, type and message)
+        return ("raised", type(exc).__name__, str(exc))
+
+
+def accessors(ws: Any) -> dict[str, Any]:
+    return {
+        "path_params": outcome(lambda: ws.path_params),
+        "client": outcome(lambda: ws.client),
+        "app": outcome(lambda: ws.app),
+        "get_missing": outcome(lambda: ws.get("missing", "dflt")),
+        "get_none": outcome(lambda: ws.get("none_value", "dflt")),
+        "contains_none": outcome(lambda: "none_value" in ws),
+        "contains_missing": outcome(lambda: "missing" in ws),
+        "len": outcome(lambda: len(ws)),
+        "keys": outcome(lambda: sorted(ws)),
+        "getitem_path": outcome(lambda: ws["path"]),
+        "url": outcome(lambda: str(ws.url)),
+    }
+
+
+SCOPE_KINDS = [dict, ReadOnlyScope, OverridingScope]
+
+optional_values = st.one_of(st.none(), st.just(...))  # ... stands for "a real value", None for None
+
+
+@given(
+    path_params=optional_values,
+    client=optional_values,
+    scheme=optional_values,
+    server=optional_values,
+    query_string=optional_values,
+)
+@pytest.mark.parametrize("kind", SCOPE_KINDS, ids=lambda k: k.__name__)
+def test_mapping_scope_answers_as_starlette(
+    kind: Any, path_params: Any, client: Any, scheme: Any, server: Any, query_string: Any
+) -> None:
+    data: dict[str, Any] = {
+        "type": "websocket",
+        "path": "/p",
+        "headers": [],
+        "none_value": None,
+        "app": "the-app",
+    }
+    values = {
+        "path_params": {"id": "1"},
+        "client": ("127.0.0.1", 5000),
+        "scheme": "wss",
+        "server": ("example.com", 8443),
+        "query_string": b"a=1",
+    }
+    for key, choice in [
+        ("path_params", path_params),
+        ("client", client),
+        ("scheme", scheme),
+        ("server", server),
+        ("query_string", query_string),
+    ]:
+        if choice is not None:
+            data[key] = values[key]
+        elif key in ("path_params", "client"):
+            data[key] = None  # present, with the value None
+    ours = accessors(WebSocket(kind(dict(data)), None, None))
+    theirs = accessors(sw.WebSocket(kind(dict(data)), None, None))  # type: ignore[arg-type]
+    assert ours == theirs
