@@ -7,8 +7,9 @@
     clippy::indexing_slicing
 )]
 
+use ferrosocket::py_str::py_repr_str;
 use ferrosocket::query::{parse_qsl_latin1, parse_qsl_str, quote_plus, unquote, urlencode};
-use ferrosocket::urlsplit::{netloc_needs_nfkc_check, py_repr_str, urlsplit, urlunsplit, SplitUrl};
+use ferrosocket::urlsplit::{netloc_needs_nfkc_check, urlsplit, urlunsplit, SplitUrl};
 use serde_json::Value;
 use std::sync::OnceLock;
 
