@@ -7,7 +7,9 @@
 
 pub mod headers;
 pub mod host;
+pub mod ip;
 pub mod json_scan;
+pub mod port;
 pub mod py_str;
 pub mod query;
 pub mod scope_url;

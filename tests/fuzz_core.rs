@@ -21,7 +21,8 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ferrosocket::headers::{decode_latin1, lower_latin1, HeaderTable};
-use ferrosocket::host::{is_ipv4_address, is_ipv6_address, parse_host_header, ParsedHost};
+use ferrosocket::host::{parse_host_header, ParsedHost};
+use ferrosocket::ip::{is_ipv4_address, is_ipv6_address};
 use ferrosocket::json_scan::{
     contains_null, count_open_brackets, dumps_may_differ, has_digit_run, has_uuid_tail,
     loads_check, LoadsCheck,
@@ -552,6 +553,27 @@ proptest! {
     fn ipv6_generated_are_valid((text, addr) in ipv6_text()) {
         prop_assert!(is_ipv6_address(&text), "{:?}", text);
         prop_assert_eq!(text.parse::<Ipv6Addr>().ok(), Some(addr));
+    }
+
+    /// With a `%zone` (which `std` does not parse): valid when the address is and the zone is
+    /// non-empty without another `%`, as `IPv6Address` has it; never with a `/`.
+    #[test]
+    fn ipv6_zone_ids(
+        text in ip_like(),
+        zone in prop_oneof![
+            select(vec!["", "eth0", "1", "%", "a%b", "/64", "\u{e9}"]).prop_map(str::to_owned),
+            fuzz_str(),
+        ],
+    ) {
+        let zoned = format!("{text}%{zone}");
+        let zone_ok = !zone.is_empty() && !zone.contains('%') && !zone.contains('/');
+        prop_assert_eq!(
+            is_ipv6_address(&zoned),
+            zone_ok && text.parse::<Ipv6Addr>().is_ok(),
+            "{:?}", zoned
+        );
+        let with_prefix = format!("{text}/64");
+        prop_assert!(!is_ipv6_address(&with_prefix), "{:?}", with_prefix);
     }
 
     /// `is_ipv4_address` agrees with `std::net::Ipv4Addr` (no leading zeros, like Python).
