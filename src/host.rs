@@ -16,14 +16,6 @@ pub struct ParsedHost<'a> {
 }
 
 impl ParsedHost<'_> {
-    /// `host` or `host:port`, as Starlette puts it in the netloc.
-    pub fn authority(&self) -> String {
-        match self.port {
-            None => self.host.to_owned(),
-            Some(port) => format!("{}:{}", self.host, port),
-        }
-    }
-
     /// Starlette's `is_valid_port`: no port, or one of at most 65535.
     pub fn is_valid_port(&self) -> bool {
         self.port.is_none_or(|port| parse_port(port).is_ok())

@@ -44,7 +44,6 @@ pub const RECEIVE_AFTER_DISCONNECT: &str =
     r#"Cannot call "receive" once a disconnect message has been received."#;
 pub const SEND_AFTER_CLOSE: &str = r#"Cannot call "send" once a close message has been sent."#;
 pub const NOT_CONNECTED: &str = r#"WebSocket is not connected. Need to call "accept" first."#;
-pub const BAD_MODE: &str = r#"The "mode" argument should be "text" or "binary"."#;
 
 /// What a `receive()` expects, decided before awaiting the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

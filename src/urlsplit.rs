@@ -79,9 +79,9 @@ fn is_c0_control_or_space(c: char) -> bool {
     c <= ' '
 }
 
-/// `_UNSAFE_URL_BYTES_TO_REMOVE`: removed anywhere in the URL.
-fn is_unsafe_url_char(c: char) -> bool {
-    matches!(c, '\t' | '\r' | '\n')
+/// `_UNSAFE_URL_BYTES_TO_REMOVE` (`\t`, `\r`, `\n`): removed anywhere in the URL.
+pub fn is_unsafe_url_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\r' | b'\n')
 }
 
 /// Membership in `scheme_chars`.
@@ -95,8 +95,9 @@ pub fn is_scheme_byte(b: u8) -> bool {
 /// [`netloc_needs_nfkc_check`] is true for the netloc, the caller must still run that check.
 pub fn urlsplit(url: &str) -> Result<SplitUrl, UrlError> {
     let url = url.trim_start_matches(is_c0_control_or_space);
-    let url: Cow<'_, str> = if url.contains(is_unsafe_url_char) {
-        Cow::Owned(url.chars().filter(|&c| !is_unsafe_url_char(c)).collect())
+    let url: Cow<'_, str> = if url.bytes().any(is_unsafe_url_byte) {
+        let is_unsafe = |c: char| u8::try_from(c).is_ok_and(is_unsafe_url_byte);
+        Cow::Owned(url.chars().filter(|&c| !is_unsafe(c)).collect())
     } else {
         Cow::Borrowed(url)
     };
@@ -235,11 +236,6 @@ impl SplitUrl {
         netloc_userinfo(&self.netloc)
     }
 
-    /// `_hostinfo`: (hostname before lower-casing, port text or `None` when empty).
-    pub fn hostinfo(&self) -> (&str, Option<&str>) {
-        netloc_hostinfo(&self.netloc)
-    }
-
     /// `SplitResult.username`.
     pub fn username(&self) -> Option<&str> {
         self.userinfo().0
@@ -250,25 +246,9 @@ impl SplitUrl {
         self.userinfo().1
     }
 
-    /// `SplitResult.hostname`: lower-cased, except an IPv6 zone id after `%`.
-    pub fn hostname(&self) -> Option<String> {
-        netloc_hostname(&self.netloc)
-    }
-
     /// `SplitResult.port`, with its two `ValueError`s.
     pub fn port(&self) -> Result<Option<u16>, UrlError> {
         netloc_port(&self.netloc)
-    }
-
-    /// `SplitResult.geturl()`.
-    pub fn geturl(&self) -> String {
-        urlunsplit(
-            &self.scheme,
-            &self.netloc,
-            &self.path,
-            &self.query,
-            &self.fragment,
-        )
     }
 }
 
@@ -303,115 +283,102 @@ pub fn urlunsplit(scheme: &str, netloc: &str, path: &str, query: &str, fragment:
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 mod tests {
     use super::*;
 
-    fn parts(url: &str) -> [String; 5] {
-        let s = urlsplit(url).unwrap();
-        [s.scheme, s.netloc, s.path, s.query, s.fragment]
+    /// The five parts, or the error message.
+    fn split(url: &str) -> Result<[String; 5], String> {
+        urlsplit(url)
+            .map(|s| [s.scheme, s.netloc, s.path, s.query, s.fragment])
+            .map_err(|e| e.message())
     }
 
-    fn err(url: &str) -> String {
-        urlsplit(url).unwrap_err().message()
-    }
-
-    fn netloc(n: &str) -> SplitUrl {
-        SplitUrl {
-            scheme: String::new(),
-            netloc: n.to_owned(),
-            path: String::new(),
-            query: String::new(),
-            fragment: String::new(),
+    #[test]
+    fn splits_like_python() {
+        let cases = [
+            // Leading C0 controls and spaces stripped, tab/CR/LF removed anywhere.
+            (" \x00\tw\ts://h\r/p\n?q #f ", ["ws", "h", "/p", "q ", "f "]),
+            // Scheme rules: lower-cased; starts with an ASCII letter; scheme chars only.
+            ("HTTP://H/", ["http", "H", "/", "", ""]),
+            ("1ws://h/", ["", "", "1ws://h/", "", ""]),
+            ("w s://h/", ["", "", "w s://h/", "", ""]),
+            ("a+b-c.d:x", ["a+b-c.d", "", "x", "", ""]),
+            ("://h", ["", "", "://h", "", ""]),
+            ("\u{e9}s://h", ["", "", "\u{e9}s://h", "", ""]),
+            // Brackets only matter in the netloc.
+            ("ws://h/[", ["ws", "h", "/[", "", ""]),
+            ("ws://[v1.x]/", ["ws", "[v1.x]", "/", "", ""]),
+        ];
+        for (url, want) in cases {
+            assert_eq!(split(url), Ok(want.map(String::from)), "{url:?}");
         }
     }
 
     #[test]
-    fn strips_leading_c0_and_removes_tab_cr_lf() {
-        assert_eq!(
-            parts(" \x00\tw\ts://h\r/p\n?q #f "),
-            ["ws", "h", "/p", "q ", "f "].map(String::from)
-        );
-    }
-
-    #[test]
-    fn scheme_rules() {
-        assert_eq!(parts("HTTP://H/")[0], "http");
-        assert_eq!(parts("1ws://h/")[0], "");
-        assert_eq!(parts("1ws://h/")[2], "1ws://h/");
-        assert_eq!(parts("w s://h/")[0], "");
-        assert_eq!(
-            parts("a+b-c.d:x")[..3],
-            ["a+b-c.d", "", "x"].map(String::from)
-        );
-        assert_eq!(parts("://h")[2], "://h");
-        assert_eq!(parts("\u{e9}s://h")[0], "");
-    }
-
-    #[test]
     fn bracket_errors() {
-        assert_eq!(err("ws://[::1/"), "Invalid IPv6 URL");
-        assert_eq!(err("ws://::1]/"), "Invalid IPv6 URL");
-        assert_eq!(
-            err("ws://[1.2.3.4]/"),
-            "An IPv4 address cannot be in brackets"
-        );
-        assert_eq!(err("ws://[vz.x]/"), "IPvFuture address is invalid");
-        assert_eq!(err("ws://[v1.]/"), "IPvFuture address is invalid");
-        assert!(urlsplit("ws://[v1.x]/").is_ok());
-        assert_eq!(
-            err("ws://[V1.x]/"),
-            "'V1.x' does not appear to be an IPv4 or IPv6 address"
-        );
-        assert_eq!(
-            err("ws://a]b[c/"),
-            "'c' does not appear to be an IPv4 or IPv6 address"
-        );
-        // Brackets only matter in the netloc.
-        assert!(urlsplit("ws://h/[").is_ok());
+        let cases = [
+            ("ws://[::1/", "Invalid IPv6 URL"),
+            ("ws://::1]/", "Invalid IPv6 URL"),
+            ("ws://[1.2.3.4]/", "An IPv4 address cannot be in brackets"),
+            ("ws://[vz.x]/", "IPvFuture address is invalid"),
+            ("ws://[v1.]/", "IPvFuture address is invalid"),
+            (
+                "ws://[V1.x]/",
+                "'V1.x' does not appear to be an IPv4 or IPv6 address",
+            ),
+            (
+                "ws://a]b[c/",
+                "'c' does not appear to be an IPv4 or IPv6 address",
+            ),
+        ];
+        for (url, message) in cases {
+            assert_eq!(split(url), Err(message.to_owned()), "{url:?}");
+        }
     }
 
     #[test]
     fn userinfo_and_hostinfo_partitions() {
-        let n = netloc("a@b:c@d:e");
-        assert_eq!(n.userinfo(), (Some("a@b"), Some("c")));
-        assert_eq!(n.hostinfo(), ("d", Some("e")));
-        assert_eq!(netloc("[x:y]:z:w").hostinfo(), ("x:y", Some("z:w")));
-        assert_eq!(netloc("[x").hostinfo(), ("x", None));
-        assert_eq!(netloc("h:").hostinfo(), ("h", None));
-        assert_eq!(netloc("").hostname(), None);
+        assert_eq!(netloc_userinfo("a@b:c@d:e"), (Some("a@b"), Some("c")));
+        let hostinfo = [
+            ("a@b:c@d:e", ("d", Some("e"))),
+            ("[x:y]:z:w", ("x:y", Some("z:w"))),
+            ("[x", ("x", None)),
+            ("h:", ("h", None)),
+        ];
+        for (netloc, want) in hostinfo {
+            assert_eq!(netloc_hostinfo(netloc), want, "{netloc:?}");
+        }
+        assert_eq!(netloc_hostname(""), None);
         assert_eq!(
-            netloc("[FE80::A%TeSt]").hostname().as_deref(),
+            netloc_hostname("[FE80::A%TeSt]").as_deref(),
             Some("fe80::a%TeSt")
         );
     }
 
     #[test]
     fn port_rules() {
-        assert_eq!(netloc("h:0000000080").port(), Ok(Some(80)));
-        assert_eq!(netloc("h:65535").port(), Ok(Some(65535)));
-        assert_eq!(netloc("h:").port(), Ok(None));
-        assert_eq!(
-            netloc("h:65536").port().unwrap_err().message(),
-            "Port out of range 0-65535"
-        );
-        assert_eq!(
-            netloc("h:99999999999999999999").port(),
-            Err(UrlError::PortOutOfRange)
-        );
-        assert_eq!(
-            netloc("h:-1").port().unwrap_err().message(),
-            "Port could not be cast to integer value as '-1'"
-        );
-        assert_eq!(
-            netloc("h:\u{968}").port().unwrap_err().message(),
-            "Port could not be cast to integer value as '\u{968}'"
-        );
+        for (netloc, want) in [
+            ("h:0000000080", Some(80)),
+            ("h:65535", Some(65535)),
+            ("h:", None),
+        ] {
+            assert_eq!(netloc_port(netloc), Ok(want), "{netloc:?}");
+        }
+        let errors = [
+            ("h:65536", "Port out of range 0-65535"),
+            ("h:99999999999999999999", "Port out of range 0-65535"),
+            ("h:-1", "Port could not be cast to integer value as '-1'"),
+            (
+                "h:\u{968}",
+                "Port could not be cast to integer value as '\u{968}'",
+            ),
+        ];
+        for (netloc, message) in errors {
+            assert_eq!(
+                netloc_port(netloc).map_err(|e| e.message()),
+                Err(message.to_owned())
+            );
+        }
     }
 
     #[test]
