@@ -8,12 +8,10 @@
 //! Run one group: `cargo bench --bench core -- headers`.
 
 use divan::{black_box, Bencher};
-use ferrosocket::headers::{lower_latin1, HeaderTable};
-use ferrosocket::host::parse_host_header;
-use ferrosocket::json_scan::{dumps_may_differ, loads_check, LoadsCheck};
-use ferrosocket::query::parse_qsl_latin1;
-use ferrosocket::scope_url::{url_from_scope, ScopeParts, Server};
-use ferrosocket::urlsplit::urlsplit;
+use ferrosocket::{
+    dumps_may_differ, is_usable_host_header, loads_check, lower_latin1, parse_host_header,
+    parse_qsl_latin1, scope_url_usable_host, urlsplit, LoadsCheck, ScopeParts, Server,
+};
 
 fn main() {
     divan::main();
@@ -53,13 +51,21 @@ const QUERY: &[u8] =
 
 const PATH: &str = "/ws/rooms/general";
 
-fn table() -> HeaderTable {
-    let bytes = UPGRADE_HEADERS.iter().map(|(n, v)| n.len() + v.len()).sum();
-    let mut table = HeaderTable::with_capacity(UPGRADE_HEADERS.len(), bytes);
-    for (name, value) in UPGRADE_HEADERS {
-        table.push(name, value);
-    }
-    table
+/// The value of the first header named exactly `b"host"`: the scan the bindings run over
+/// `scope["headers"]`.
+fn host_header() -> Option<&'static str> {
+    UPGRADE_HEADERS
+        .iter()
+        .find(|(name, _)| *name == b"host")
+        .and_then(|(_, value)| std::str::from_utf8(value).ok())
+}
+
+/// `str(URL(scope=scope))` as the bindings build it: the Host header checked, then the URL.
+fn url_from_scope(host_header: Option<&str>, query: &str) -> Option<String> {
+    let checked = host_header.filter(|h| is_usable_host_header(h));
+    scope_url_usable_host(&parts(checked, query))
+        .ok()
+        .map(|url| url.text)
 }
 
 fn parts<'a>(host_header: Option<&'a str>, query: &'a str) -> ScopeParts<'a> {
@@ -79,53 +85,11 @@ fn parts<'a>(host_header: Option<&'a str>, query: &'a str) -> ScopeParts<'a> {
 mod headers {
     use super::*;
 
-    /// Copying the 13 raw pairs into a table: what `Headers(scope=...)` costs in Rust.
-    #[divan::bench]
-    fn build_table() -> HeaderTable {
-        table()
-    }
-
-    /// `lower_latin1` of a mixed-case ASCII key: the first step of every lookup.
+    /// `lower_latin1` of a mixed-case ASCII key: the Rust part of every header lookup (the scan
+    /// of the scope's pairs that follows works on Python objects).
     #[divan::bench]
     fn lower_key() -> Option<Vec<u8>> {
         lower_latin1(black_box("Sec-WebSocket-Version"))
-    }
-
-    /// The Rust part of `headers["Sec-WebSocket-Version"]` (8th of 13 headers).
-    #[divan::bench]
-    fn position_hit(bencher: Bencher) {
-        let table = table();
-        bencher.bench_local(|| table.position(black_box(b"sec-websocket-version")));
-    }
-
-    /// The Rust part of `headers.get("x-missing")`: a scan of all 13 names.
-    #[divan::bench]
-    fn position_miss(bencher: Bencher) {
-        let table = table();
-        bencher.bench_local(|| table.position(black_box(b"x-missing")));
-    }
-
-    /// Lower the key, then find it: the whole of a lookup in Rust.
-    #[divan::bench]
-    fn lower_and_position(bencher: Bencher) {
-        let table = table();
-        bencher.bench_local(|| {
-            lower_latin1(black_box("Sec-WebSocket-Version")).and_then(|key| table.position(&key))
-        });
-    }
-
-    /// `getlist("cookie")`'s scan.
-    #[divan::bench]
-    fn positions_cookie(bencher: Bencher) {
-        let table = table();
-        bencher.bench_local(|| table.positions(black_box(b"cookie")).count());
-    }
-
-    /// Build the table, then one lookup: the Rust floor of "headers from scope + 1 lookup".
-    #[divan::bench]
-    fn build_and_lookup() -> Option<usize> {
-        let table = table();
-        lower_latin1(black_box("Sec-WebSocket-Version")).and_then(|key| table.position(&key))
     }
 }
 
@@ -158,23 +122,21 @@ mod url {
     #[divan::bench]
     fn from_scope_host_header(bencher: Bencher) {
         let query = std::str::from_utf8(QUERY).unwrap_or_default();
-        bencher.bench_local(|| {
-            url_from_scope(black_box(&parts(Some("chat.example.com:8443"), query))).ok()
-        });
+        bencher.bench_local(|| url_from_scope(black_box(Some("chat.example.com:8443")), query));
     }
 
     /// `str(URL(scope=scope))` falling back to `scope["server"]` (no Host header).
     #[divan::bench]
     fn from_scope_server(bencher: Bencher) {
         let query = std::str::from_utf8(QUERY).unwrap_or_default();
-        bencher.bench_local(|| url_from_scope(black_box(&parts(None, query))).ok());
+        bencher.bench_local(|| url_from_scope(black_box(None), query));
     }
 
     /// `urlsplit` of the URL built from the scope (how the URL's components are found).
     #[divan::bench]
     fn urlsplit_scope_url(bencher: Bencher) {
         let query = std::str::from_utf8(QUERY).unwrap_or_default();
-        let url = url_from_scope(&parts(Some("chat.example.com:8443"), query)).unwrap_or_default();
+        let url = url_from_scope(Some("chat.example.com:8443"), query).unwrap_or_default();
         bencher.bench_local(|| urlsplit(black_box(&url)).ok());
     }
 
@@ -182,7 +144,7 @@ mod url {
     #[divan::bench]
     fn urlsplit_and_port(bencher: Bencher) {
         let query = std::str::from_utf8(QUERY).unwrap_or_default();
-        let url = url_from_scope(&parts(Some("chat.example.com:8443"), query)).unwrap_or_default();
+        let url = url_from_scope(Some("chat.example.com:8443"), query).unwrap_or_default();
         bencher.bench_local(|| {
             urlsplit(black_box(&url))
                 .ok()
@@ -221,17 +183,12 @@ mod json {
     }
 }
 
-/// Everything the handshake does in Rust: headers table, URL string and its split, the query.
+/// Everything the handshake does in Rust: the Host header found and checked, the URL string
+/// with its components (no `urlsplit`: the parts are known), the query parsed.
 #[divan::bench]
 fn handshake_core() -> usize {
-    let table = table();
-    let host = table
-        .position(b"host")
-        .and_then(|i| table.get(i))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok());
     let query = std::str::from_utf8(black_box(QUERY)).unwrap_or_default();
-    let url = url_from_scope(&parts(host, query)).unwrap_or_default();
-    let split_len = urlsplit(&url).map(|s| s.path.len()).unwrap_or_default();
+    let url_len = url_from_scope(host_header(), query).map_or(0, |url| url.len());
     let params = parse_qsl_latin1(QUERY);
-    table.len() + split_len + params.len()
+    url_len + params.len()
 }

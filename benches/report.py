@@ -84,17 +84,19 @@ def _sha1(path: Path) -> str | None:
         return None
 
 
-def snapshot_ferrosocket(dest: Path) -> dict[str, Any]:
-    """Copies the installed ferrosocket package (Python files and extension) into ``dest``.
+def snapshot_ferrosocket(dest: Path, source: Path | None = None) -> dict[str, Any]:
+    """Copies the installed ferrosocket package (or the package directory ``source``: Python files
+    and extension) into ``dest``.
 
     The benchmark processes import this copy (``PYTHONPATH``), so a ``maturin develop`` run by
     someone else meanwhile cannot swap the extension under a measurement. Returns which Cargo
     profile the extension came from: its bytes against the last ``maturin develop --release``
     (target/release) and ``--profile fast`` (target/fast) outputs."""
-    spec = importlib.util.find_spec("ferrosocket")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("ferrosocket is not installed: run `make build-release` first")
-    source = Path(next(iter(spec.submodule_search_locations)))
+    if source is None:
+        spec = importlib.util.find_spec("ferrosocket")  # finds the package without importing it
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("ferrosocket is not installed: run `make build-release` first")
+        source = Path(next(iter(spec.submodule_search_locations)))
     shutil.copytree(source, dest / "ferrosocket", ignore=shutil.ignore_patterns("__pycache__"))
     extensions = [*(dest / "ferrosocket").glob("_core*.so"), *(dest / "ferrosocket").glob("_core*.pyd")]
     if len(extensions) != 1:
@@ -108,9 +110,10 @@ def snapshot_ferrosocket(dest: Path) -> dict[str, Any]:
     return {"package": str(source), "extension": extensions[0].name, "sha1": digest, "profile": profile}
 
 
-def machine_info() -> dict[str, Any]:
+def machine_info(packages: tuple[str, ...] = PACKAGES) -> dict[str, Any]:
+    """The machine, the interpreter, the versions of ``packages``, the commit; shared by load.py."""
     versions = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -346,14 +349,23 @@ def write_chart(path: Path, report: dict[str, Any]) -> None:
     ax_target.invert_yaxis()
     ax_target.set_xlabel("ferrosocket's ratio / target limit (≤ 1: met)")
     ax_target.set_title("targets")
-    build = report["machine"]["build"]["profile"].split(" (")[0]
-    fig.suptitle(
-        f"{report['machine']['cpu']}; {report['machine']['python']}; ferrosocket {build} build; "
-        f"{len(report['processes'])} process(es)" + ("; QUICK: not a measurement" if report["quick"] else ""),
-        fontsize=9,
-    )
+    machine = report["machine"]
+    title = f"{machine['cpu']}; {machine['python']}; ferrosocket {build_name(machine)} build; "
+    save_chart(fig, path, title + f"{len(report['processes'])} process(es)", report["quick"], dpi=110)
+
+
+def build_name(machine: dict[str, Any]) -> str:
+    """The Cargo profile of the measured extension, in a word ("release", "fast", "unknown")."""
+    return str(machine["build"]["profile"].split(" (")[0])
+
+
+def save_chart(fig: Any, path: Path, title: str, quick: bool, dpi: int) -> None:
+    """Title the matplotlib figure (marked when the run was a quick one), write it, close it."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title + ("; QUICK: not a measurement" if quick else ""), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::host::parse_host_header;
-use crate::urlsplit::{check_netloc_brackets, is_scheme_byte, urlunsplit};
+use crate::query::push_percent_escape;
+use crate::urlsplit::{check_netloc_brackets, is_scheme_byte, is_unsafe_url_byte, urlunsplit};
 
 /// `scope["server"]`: the host and the port as Python would format and compare it.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +29,9 @@ pub struct ScopeParts<'a> {
     pub path: &'a str,
     /// `scope.get("query_string", b"").decode()` (strict UTF-8: the caller reports failures).
     pub query: &'a str,
-    /// The value of the first header whose raw name is exactly `b"host"`, decoded as latin-1.
+    /// The value of the first header whose raw name is exactly `b"host"`, decoded as latin-1,
+    /// when it passes [`is_usable_host_header`] (`None` for an unusable one: Starlette then
+    /// ignores it).
     pub host_header: Option<&'a str>,
     pub server: Option<Server<'a>>,
 }
@@ -51,11 +54,6 @@ fn default_port(scheme: &str) -> Option<i64> {
 /// `scope["path"]` with `?`, `#` and `\` percent-escaped so they cannot start a query,
 /// fragment or authority.
 pub fn escape_path(path: &str) -> String {
-    escape_chars(path)
-}
-
-/// The escaping loop of [`escape_path`].
-fn escape_chars(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for c in path.chars() {
         match c {
@@ -68,27 +66,16 @@ fn escape_chars(path: &str) -> String {
     out
 }
 
-/// The netloc Starlette picks: the Host header if it is valid, else the server, else none.
-pub fn netloc(parts: &ScopeParts<'_>) -> Result<Option<String>, ScopeUrlError> {
-    Ok(netloc_cow(parts, false)?.map(Cow::into_owned))
-}
-
 /// True if Starlette uses this Host header value for the netloc.
 pub fn is_usable_host_header(header: &str) -> bool {
     parse_host_header(header).is_some_and(|parsed| parsed.is_valid_port())
 }
 
-/// [`netloc`], borrowing the Host header when it is used (it is then the whole netloc).
-/// `host_checked`: the caller already knows the Host header, if any, is usable.
-fn netloc_cow<'a>(
-    parts: &ScopeParts<'a>,
-    host_checked: bool,
-) -> Result<Option<Cow<'a, str>>, ScopeUrlError> {
+/// The netloc Starlette picks: the (usable) Host header, else the server, else none.
+fn netloc<'a>(parts: &ScopeParts<'a>) -> Result<Option<Cow<'a, str>>, ScopeUrlError> {
     if let Some(header) = parts.host_header {
-        if host_checked || is_usable_host_header(header) {
-            // The check accepts a host and an optional `:port` that make up the whole header.
-            return Ok(Some(Cow::Borrowed(header)));
-        }
+        // The check accepts a host and an optional `:port` that make up the whole header.
+        return Ok(Some(Cow::Borrowed(header)));
     }
     let Some(server) = parts.server else {
         return Ok(None);
@@ -109,25 +96,25 @@ fn netloc_cow<'a>(
 
 /// `scope["query_string"]` as URL text: UTF-8 as is, and any byte that is not part of valid
 /// UTF-8 percent-encoded (Starlette raises `UnicodeDecodeError` there; a URL never should).
-pub fn query_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+pub fn query_text(raw: &[u8]) -> Cow<'_, str> {
     let mut rest = raw;
     let mut out = String::new();
     loop {
         match std::str::from_utf8(rest) {
             Ok(valid) => {
                 if out.is_empty() {
-                    return std::borrow::Cow::Borrowed(valid);
+                    return Cow::Borrowed(valid);
                 }
                 out.push_str(valid);
-                return std::borrow::Cow::Owned(out);
+                return Cow::Owned(out);
             }
             Err(err) => {
                 let (valid, after) = rest.split_at(err.valid_up_to());
                 out.push_str(std::str::from_utf8(valid).unwrap_or_default());
                 let bad_len = err.error_len().unwrap_or(after.len());
                 let (bad, tail) = after.split_at(bad_len.min(after.len()));
-                for byte in bad {
-                    out.push_str(&format!("%{byte:02X}"));
+                for &byte in bad {
+                    push_percent_escape(&mut out, byte);
                 }
                 rest = tail;
             }
@@ -155,16 +142,6 @@ pub struct ScopeUrl {
     pub spans: Option<SplitSpans>,
 }
 
-/// The full URL string, equal to Starlette's `str(URL(scope=scope))`.
-pub fn url_from_scope(parts: &ScopeParts<'_>) -> Result<String, ScopeUrlError> {
-    scope_url(parts).map(|url| url.text)
-}
-
-/// `\t`, `\r` and `\n` (`urlsplit` removes them anywhere in the URL).
-fn is_unsafe_byte(b: u8) -> bool {
-    matches!(b, b'\t' | b'\r' | b'\n')
-}
-
 /// True if `text` holds a `#`, `\t`, `\r` or `\n`; eight bytes at a time (a query is long).
 fn has_hash_or_unsafe(text: &str) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -179,7 +156,7 @@ fn has_hash_or_unsafe(text: &str) -> bool {
     for chunk in &mut chunks {
         let word = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
         if (has_byte_below_14(word) || has_zero(word ^ HASHES))
-            && chunk.iter().any(|&b| b == b'#' || is_unsafe_byte(b))
+            && chunk.iter().any(|&b| b == b'#' || is_unsafe_url_byte(b))
         {
             return true;
         }
@@ -187,33 +164,24 @@ fn has_hash_or_unsafe(text: &str) -> bool {
     chunks
         .remainder()
         .iter()
-        .any(|&b| b == b'#' || is_unsafe_byte(b))
+        .any(|&b| b == b'#' || is_unsafe_url_byte(b))
 }
 
-/// [`url_from_scope`], with the components when they are known (see [`ScopeUrl::spans`]).
-pub fn scope_url(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
-    scope_url_impl(parts, false)
-}
-
-/// [`scope_url`] for parts whose `host_header` is `None` or passes [`is_usable_host_header`]
-/// (the caller checked it already; an unusable header must be passed as `None`).
+/// Starlette's `str(URL(scope=scope))`, with the components when they are known (see
+/// [`ScopeUrl::spans`]). The caller has checked the Host header: see [`ScopeParts::host_header`].
 pub fn scope_url_usable_host(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
-    scope_url_impl(parts, true)
-}
-
-fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl, ScopeUrlError> {
     // One pass over the path: does it need escaping, does it hold a `\t\r\n`?
     let (mut needs_escape, mut path_unsafe) = (false, false);
     for b in parts.path.bytes() {
         needs_escape |= matches!(b, b'?' | b'#' | b'\\');
-        path_unsafe |= is_unsafe_byte(b);
+        path_unsafe |= is_unsafe_url_byte(b);
     }
     let path: Cow<'_, str> = if needs_escape {
-        Cow::Owned(escape_chars(parts.path))
+        Cow::Owned(escape_path(parts.path))
     } else {
         Cow::Borrowed(parts.path)
     };
-    let Some(netloc) = netloc_cow(parts, host_checked)? else {
+    let Some(netloc) = netloc(parts)? else {
         let path = match path.strip_prefix("//") {
             // Without a host, a leading `//` would be read as an authority.
             Some(rest) => format!("/%2F{rest}"),
@@ -240,7 +208,7 @@ fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl
     let netloc_ok = !netloc.is_empty()
         && netloc.bytes().all(|b| {
             brackets |= matches!(b, b'[' | b']');
-            b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_byte(b)
+            b.is_ascii() && !matches!(b, b'/' | b'?' | b'#') && !is_unsafe_url_byte(b)
         })
         && (!brackets || check_netloc_brackets(&netloc).is_ok());
     // Escaping adds no `\t\r\n`.
@@ -267,6 +235,19 @@ fn scope_url_impl(parts: &ScopeParts<'_>, host_checked: bool) -> Result<ScopeUrl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the bindings do: drop an unusable Host header, then build the URL.
+    fn scope_url(parts: &ScopeParts<'_>) -> Result<ScopeUrl, ScopeUrlError> {
+        let host_header = parts.host_header.filter(|h| is_usable_host_header(h));
+        scope_url_usable_host(&ScopeParts {
+            host_header,
+            ..*parts
+        })
+    }
+
+    fn url_from_scope(parts: &ScopeParts<'_>) -> Result<String, ScopeUrlError> {
+        scope_url(parts).map(|url| url.text)
+    }
 
     fn parts<'a>(host: Option<&'a str>, server: Option<Server<'a>>) -> ScopeParts<'a> {
         ScopeParts {
@@ -320,7 +301,7 @@ mod tests {
                         *slot = c;
                     }
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let plain = text.bytes().any(|b| b == b'#' || is_unsafe_byte(b));
+                    let plain = text.bytes().any(|b| b == b'#' || is_unsafe_url_byte(b));
                     assert_eq!(has_hash_or_unsafe(&text), plain, "{text:?}");
                 }
             }

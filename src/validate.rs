@@ -86,15 +86,25 @@ mod tests {
 
     #[test]
     fn tokens_and_values() {
-        assert!(is_token(b"chat.v2"));
-        assert!(is_token(b"x-custom-header"));
-        assert!(!is_token(b""));
-        assert!(!is_token(b"a b"));
-        assert!(!is_token(b"chat\r\nx"));
-        assert!(!is_token(b"a:b"));
-        assert!(is_header_value(b"a value; with=stuff"));
-        assert!(!is_header_value(b"a\r\nSet-Cookie: x"));
-        assert!(!is_header_value(b"nul\0"));
+        let tokens: [(&[u8], bool); 6] = [
+            (b"chat.v2", true),
+            (b"x-custom-header", true),
+            (b"", false),
+            (b"a b", false),
+            (b"chat\r\nx", false),
+            (b"a:b", false),
+        ];
+        for (bytes, want) in tokens {
+            assert_eq!(is_token(bytes), want, "{bytes:?}");
+        }
+        let values: [(&[u8], bool); 3] = [
+            (b"a value; with=stuff", true),
+            (b"a\r\nSet-Cookie: x", false),
+            (b"nul\0", false),
+        ];
+        for (bytes, want) in values {
+            assert_eq!(is_header_value(bytes), want, "{bytes:?}");
+        }
     }
 
     #[test]

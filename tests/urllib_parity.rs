@@ -7,8 +7,10 @@
     clippy::indexing_slicing
 )]
 
-use ferrosocket::query::{parse_qsl_latin1, parse_qsl_str, quote_plus, unquote, urlencode};
-use ferrosocket::urlsplit::{netloc_needs_nfkc_check, py_repr_str, urlsplit, urlunsplit, SplitUrl};
+use ferrosocket::{
+    netloc_hostinfo, netloc_hostname, netloc_needs_nfkc_check, parse_qsl_latin1, parse_qsl_str,
+    py_repr_str, urlencode, urlsplit, urlunsplit, SplitUrl,
+};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -64,12 +66,12 @@ fn check_accessors(ctx: &str, url: &SplitUrl, case: &Value) {
     assert_eq!(url.password(), opt(&userinfo[1]), "password {ctx}");
     let hostinfo = &case["hostinfo"];
     assert_eq!(
-        url.hostinfo(),
+        netloc_hostinfo(&url.netloc),
         (s(&hostinfo[0]), opt(&hostinfo[1])),
         "hostinfo {ctx}"
     );
     assert_eq!(
-        url.hostname().as_deref(),
+        netloc_hostname(&url.netloc).as_deref(),
         opt(&case["hostname"]),
         "hostname {ctx}"
     );
@@ -105,7 +107,14 @@ fn urlsplit_matches_python() {
                 if case["nfkc_error"].as_bool().unwrap() {
                     assert!(netloc_needs_nfkc_check(&got.netloc), "nfkc {ctx}");
                 }
-                assert_eq!(got.geturl(), s(&case["geturl"]), "geturl {ctx}");
+                let geturl = urlunsplit(
+                    &got.scheme,
+                    &got.netloc,
+                    &got.path,
+                    &got.query,
+                    &got.fragment,
+                );
+                assert_eq!(geturl, s(&case["geturl"]), "geturl {ctx}");
                 check_accessors(&ctx, &got, case);
             }
             (Err(e), Some(msg)) => assert_eq!(e.message(), s(msg), "urlsplit error {ctx}"),
@@ -157,19 +166,26 @@ fn parse_qsl_latin1_matches_python() {
     }
 }
 
+/// `unquote(text)` is the value `parse_qsl` gives for `"=" + text` once the text's `&` and `+`
+/// are written `%26` and `%2B`: escapes of ASCII bytes, so they decode to the same bytes in the
+/// same places and the decoding around them is unchanged.
 #[test]
 fn unquote_matches_python() {
     for case in list("unquote") {
         let text = s(&case["in"]);
-        assert_eq!(unquote(text), s(&case["out"]), "{text:?}");
+        let field = format!("={}", text.replace('&', "%26").replace('+', "%2B"));
+        let value = parse_qsl_str(&field).pop().map(|(_, value)| value);
+        assert_eq!(value.as_deref(), Some(s(&case["out"])), "{text:?}");
     }
 }
 
+/// `quote_plus(text)` is what `urlencode` writes for the key `text` with an empty value.
 #[test]
 fn quote_plus_matches_python() {
     for case in list("quote_plus") {
         let text = s(&case["in"]);
-        assert_eq!(quote_plus(text), s(&case["out"]), "{text:?}");
+        let encoded = urlencode(&[(text, "")]);
+        assert_eq!(encoded.strip_suffix('='), Some(s(&case["out"])), "{text:?}");
     }
 }
 
@@ -207,21 +223,15 @@ fn hostname_lowering_matches_python_for_every_code_point() {
         .iter()
         .map(|e| (e[0].as_u64().unwrap() as u32, s(&e[1])))
         .collect();
-    let mut url = SplitUrl {
-        scheme: String::new(),
-        netloc: String::new(),
-        path: String::new(),
-        query: String::new(),
-        fragment: String::new(),
-    };
+    let mut netloc = String::new();
     for c in ('\0'..=char::MAX).filter(|c| !matches!(c, '@' | ':' | '[' | '%')) {
-        url.netloc.clear();
-        url.netloc.push(c);
+        netloc.clear();
+        netloc.push(c);
         let want = map
             .get(&u32::from(c))
             .map_or_else(|| c.to_string(), |l| (*l).to_owned());
         assert_eq!(
-            url.hostname().as_deref(),
+            netloc_hostname(&netloc).as_deref(),
             Some(want.as_str()),
             "U+{:04X}",
             u32::from(c)

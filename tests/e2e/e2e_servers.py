@@ -1,9 +1,8 @@
 """Real servers for the end-to-end tests: each one serves ``e2e_apps:app`` (tests/e2e/e2e_apps.py).
 
-``start_server`` runs one in a subprocess of its own (in its own process group: granian and hypercorn
-have worker processes), on a free loopback port, and returns once the app answers HTTP; ``stop``
-ends it (SIGTERM to the group, then SIGKILL after STOP_TIMEOUT). The server's stdout and stderr go
-to a log file that test_server_log reads and a failed start shows.
+``start_server`` runs one through server_processes.py (its own process group, a free loopback port)
+and returns once the app answers HTTP; ``stop`` ends it. The server's stdout and stderr go to a log
+file that test_server_log reads and a failed start shows.
 
 Server settings: only what the tests need. The 8 MiB messages fit every server's defaults (uvicorn's
 ``ws_max_size`` and hypercorn's ``websocket_max_message_size`` are 16 MiB; granian has no setting and
@@ -14,22 +13,17 @@ deprecated: those warnings are silenced with ``-W`` in that server's command lin
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from server_processes import HOST, http_get, launch, stop
+
+__all__ = ["SERVER_NAMES", "Server", "server_argv", "start_server", "stop"]
+
 E2E_DIR = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
-START_TIMEOUT = 30.0  # seconds for a server to answer its first HTTP request
-STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
-START_ATTEMPTS = 3  # a free port can be taken between our check and the server's bind: retry
 
 SERVER_NAMES = ("uvicorn-sansio", "uvicorn-wsproto", "uvicorn-websockets", "hypercorn", "granian")
 
@@ -73,81 +67,14 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def answers_http(port: int) -> bool:
+def answers_ok(port: int) -> bool | None:
     """True once the app answers ``GET /`` with 200 "ok" (the server is up and the app imported)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=2)
-    try:
-        conn.request("GET", "/")
-        response = conn.getresponse()
-        return response.status == 200 and response.read() == b"ok"
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
-
-
-def has_exited(process: subprocess.Popen[bytes]) -> bool:
-    """Whether the server's main process has exited, *without* reaping it: until stop() reaps it, its
-    pid, which is also its process group's id, cannot be reused, so stop() signals only our processes."""
-    if process.returncode is not None:
-        return True
-    return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, SIGKILL it if it is still there after STOP_TIMEOUT, SIGKILL
-    whatever is left of the group (workers of a main process that died first), then reap the main."""
-    if process.returncode is not None:
-        return  # reaped already (stop() ran): its pid is no longer ours to signal
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while not has_exited(process) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if has_exited(process):
-            break
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(STOP_TIMEOUT)
+    return True if http_get(port, "/") == (200, b"ok") else None
 
 
 def start_server(name: str, log_path: Path) -> Server:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(E2E_DIR), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
-    for attempt in range(START_ATTEMPTS):
-        if attempt:
-            time.sleep(1.0)  # e.g. ferrosocket being rebuilt into the venv at that moment
-        port = free_port()
-        with log_path.open("ab") as log:
-            log.write(f"=== {name} on port {port}\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                server_argv(name, port),
-                cwd=E2E_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, for stop()
-            )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not has_exited(process) and time.monotonic() < deadline:
-                if answers_http(port):
-                    return Server(name, port, process, log_path)
-                time.sleep(0.02)
-        except BaseException:
-            stop(process)
-            raise
-        stop(process)
-        if time.monotonic() >= deadline:
-            break  # it hung rather than died: another port will not help
-    raise RuntimeError(f"{name} did not start; its log:\n{log_path.read_text(errors='replace')}")
+    started = launch(name, lambda port: server_argv(name, port), answers_ok, log_path, cwd=E2E_DIR, env=env)
+    return Server(name, started.port, started.process, log_path)
