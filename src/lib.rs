@@ -8,6 +8,7 @@
 pub mod headers;
 pub mod host;
 pub mod json_scan;
+pub mod lazy;
 pub mod query;
 pub mod scope_url;
 pub mod state;

@@ -10,6 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{intern, IntoPyObjectExt};
 
 use crate::headers::{decode_latin1, lower_latin1};
+use crate::lazy::get_or_build;
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -19,7 +20,8 @@ pub struct Headers {
     /// lookups read them in place.
     pairs: Py<PyTuple>,
     /// Exact `str` key -> value `str` (`None`: no such header), filled by lookups, so that a
-    /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys.
+    /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys. Made by
+    /// [`get_or_build`]: making the dict can run a finalizer that reads these headers.
     cache: OnceLock<Py<PyDict>>,
     /// Set by the first lookup: the cache is made by the second, so that headers read once
     /// (`Headers(scope=scope)["host"]`) do not pay for a dict.
@@ -256,7 +258,8 @@ impl Headers {
             return Ok(());
         }
         let py = key.py();
-        let cache = self.cache.get_or_init(|| PyDict::new(py).unbind()).bind(py);
+        let cache = get_or_build(&self.cache, || Ok::<_, PyErr>(PyDict::new(py).unbind()))?;
+        let cache = cache.bind(py);
         if cache.len() < CACHE_LIMIT {
             cache.set_item(key, answer)?;
         }
