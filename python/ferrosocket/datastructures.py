@@ -277,11 +277,8 @@ class MutableHeaders(Headers):
     def __len__(self) -> int:
         return len(self._list)
 
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Headers):
-            return False
-        return sorted(self._list) == sorted(other.raw)
-
+    # `==` and `!=` are the base class's: `sorted(self._list) == sorted(other._list)` for any
+    # Headers, Starlette's own left to its `__eq__` (docs/differences.md).
     __hash__ = None
 
     def __repr__(self) -> str:

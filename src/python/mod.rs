@@ -1,6 +1,7 @@
 //! The PyO3 bindings: the `ferrosocket._core` extension module. Thin wrappers over the pure
 //! core in the crate root; one class per file.
 
+mod compare;
 mod connection;
 mod errors;
 mod headers;

@@ -1,12 +1,14 @@
 //! `QueryParams`: the immutable multidict of a query string, parsed in Rust.
 
 use pyo3::exceptions::PyAssertionError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use pyo3::{intern, IntoPyObjectExt};
 
 use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
+
+use super::compare::{is_starlette_instance, rich_compare};
 
 /// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -148,6 +150,12 @@ impl QueryParams {
         PyList::new(py, self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
+    /// Starlette's attribute for the pairs (its `__eq__` reads `other._list`), as a new list.
+    #[getter(_list)]
+    fn list_attribute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.multi_items(py)
+    }
+
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.dict.bind(py).call_method0(intern!(py, "keys"))
     }
@@ -208,21 +216,10 @@ impl QueryParams {
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        // Starlette: `isinstance(other, self.__class__)`, then the pairs stably sorted by key.
-        let equal = if other.is_instance(&slf.get_type())? {
-            match other.cast::<QueryParams>() {
-                Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
-                Err(_) => false,
-            }
-        } else {
-            false
-        };
-        match op {
-            CompareOp::Eq => equal.into_py_any(py),
-            CompareOp::Ne => (!equal).into_py_any(py),
-            _ => Ok(py.NotImplemented()),
-        }
+        let exact = slf.is_exact_instance_of::<QueryParams>();
+        rich_compare(slf.as_any(), other, op, exact, || {
+            query_params_equal(slf, other)
+        })
     }
 
     #[classattr]
@@ -231,6 +228,26 @@ impl QueryParams {
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         visit.call(&self.dict)
     }
+}
+
+/// Starlette's `ImmutableMultiDict.__eq__`: `isinstance(other, self.__class__)`, then the pairs
+/// stably sorted by key. A Starlette `QueryParams` is left to Starlette's `__eq__` (`None`).
+fn query_params_equal(
+    slf: &Bound<'_, QueryParams>,
+    other: &Bound<'_, PyAny>,
+) -> PyResult<Option<bool>> {
+    if other.is_instance(&slf.get_type())? {
+        // Only our class and its subclasses are instances of a subclass of it.
+        let equal = match other.cast::<QueryParams>() {
+            Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
+            Err(_) => false,
+        };
+        return Ok(Some(equal));
+    }
+    if is_starlette_instance(other, "QueryParams")? {
+        return Ok(None);
+    }
+    Ok(Some(false))
 }
 
 fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
