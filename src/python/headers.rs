@@ -418,6 +418,18 @@ impl Headers {
         }
     }
 
+    /// `copy`, `deepcopy` and `pickle`: the class made again from the pairs, without calling
+    /// `__init__` (`copyreg.__newobj__`), and the instance state of a Python subclass.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let newobj = py
+            .import(intern!(py, "copyreg"))?
+            .getattr(intern!(py, "__newobj__"))?;
+        let args = (slf.get_type(), py.None(), slf.get().raw_list(py)).into_pyobject(py)?;
+        let state = slf.call_method0(intern!(py, "__getstate__"))?;
+        (newobj, args, state).into_pyobject(py)
+    }
+
     /// A `MutableHeaders` holding a copy of the pairs.
     fn mutablecopy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let kwargs = PyDict::new(py);

@@ -20,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<query_params::QueryParams>()?;
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
+    m.add_function(wrap_pyfunction!(query_params::query_params_from_pickle, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_username, m)?)?;

@@ -4,7 +4,7 @@ use pyo3::exceptions::PyAssertionError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
 
@@ -146,6 +146,22 @@ impl QueryParams {
         PyList::new(py, values)
     }
 
+    /// `copy`, `deepcopy` and `pickle`: [`query_params_from_pickle`] with the class, the pairs
+    /// and the `{key: value}` table (which keys equal before `str()`, like `0` and `False`, can
+    /// make differ from the pairs' own), and the instance state of a Python subclass.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        // The module's own function object, so that pickle finds it by its name.
+        let rebuild = py
+            .import(intern!(py, "ferrosocket._core"))?
+            .getattr(intern!(py, "_query_params_from_pickle"))?;
+        let this = slf.get();
+        let table = this.dict.bind(py).items();
+        let args = (slf.get_type(), this.multi_items(py)?, table).into_pyobject(py)?;
+        let state = slf.call_method0(intern!(py, "__getstate__"))?;
+        (rebuild, args, state).into_pyobject(py)
+    }
+
     fn multi_items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         PyList::new(py, self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
@@ -254,4 +270,23 @@ fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
     let mut sorted: Vec<_> = pairs.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     sorted
+}
+
+/// A `QueryParams` (or subclass) unpickled: `cls.__new__(cls, pairs)`, whose `{key: value}`
+/// table is then set to `table`'s `(str, str)` items.
+#[pyfunction]
+#[pyo3(name = "_query_params_from_pickle")]
+pub fn query_params_from_pickle<'py>(
+    cls: &Bound<'py, PyType>,
+    pairs: &Bound<'py, PyAny>,
+    table: Vec<(String, String)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let made = cls.call_method1(intern!(py, "__new__"), (cls, pairs))?;
+    let dict = made.cast::<QueryParams>()?.get().dict.bind(py);
+    dict.clear();
+    for (key, value) in table {
+        dict.set_item(key, value)?;
+    }
+    Ok(made)
 }
