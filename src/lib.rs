@@ -14,6 +14,7 @@ mod headers;
 mod host;
 mod ip;
 mod json_scan;
+mod lazy;
 mod port;
 mod py_str;
 mod query;
@@ -44,6 +45,8 @@ pub use urlsplit::{
 pub use validate::{
     is_denial_status, is_header_value, is_sendable_close_code, is_token, truncate_close_reason,
 };
+
+pub use lazy::get_or_build;
 
 // Reached only by the benchmarks and the tests: the pieces the functions above are built from.
 pub use host::{parse_host_header, ParsedHost};

@@ -7,6 +7,7 @@ classes with Starlette's API.
 
 from __future__ import annotations
 
+import copyreg
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
@@ -28,6 +29,9 @@ __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"
 
 Mapping.register(Headers)
 Mapping.register(QueryParams)
+
+# `cls.__new__(cls, *args)`, which pickle and copy know (NEWOBJ): an object made without `__init__`.
+_NEWOBJ: Any = copyreg.__newobj__  # type: ignore[attr-defined]  # (missing from typeshed)
 
 
 def _read_only(url: URL, name: str, what: str) -> AttributeError:
@@ -257,6 +261,12 @@ class MutableHeaders(Headers):
     def mutablecopy(self) -> MutableHeaders:
         return MutableHeaders(raw=self._list[:])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle: made again without `__init__`, with a copy of the pairs (so
+        # that `copy.copy` gives an independent copy; Starlette's shares the list).
+        state = getattr(self, "__dict__", None)
+        return (_NEWOBJ, (type(self),), (state, {"_list": list(self._list)}))
+
     def __getitem__(self, key: str) -> str:
         get_header_key = key.lower().encode("latin-1")
         for header_key, header_value in self._list:
@@ -277,11 +287,8 @@ class MutableHeaders(Headers):
     def __len__(self) -> int:
         return len(self._list)
 
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Headers):
-            return False
-        return sorted(self._list) == sorted(other.raw)
-
+    # `==` and `!=` are the base class's: `sorted(self._list) == sorted(other._list)` for any
+    # Headers, Starlette's own left to its `__eq__` (docs/differences.md).
     __hash__ = None
 
     def __repr__(self) -> str:
@@ -382,6 +389,11 @@ class State:
 
     def __delattr__(self, key: Any) -> None:
         del self._state[key]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle (Starlette's State raises RecursionError): a State over a
+        # copy of the dict.
+        return (type(self), (dict(self._state),))
 
     def __getitem__(self, key: str) -> Any:
         return self._state[key]

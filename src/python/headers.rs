@@ -4,12 +4,15 @@ use pyo3::exceptions::{PyKeyError, PyTypeError, PyUnicodeEncodeError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use pyo3::{intern, IntoPyObjectExt};
 
 use crate::headers::{decode_latin1, lower_latin1};
+use crate::lazy::get_or_build;
+
+use super::compare::{is_starlette_instance, rich_compare};
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -19,7 +22,8 @@ pub struct Headers {
     /// lookups read them in place.
     pairs: Py<PyTuple>,
     /// Exact `str` key -> value `str` (`None`: no such header), filled by lookups, so that a
-    /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys.
+    /// repeated lookup is one dict probe. At most [`CACHE_LIMIT`] keys. Made by
+    /// [`get_or_build`]: making the dict can run a finalizer that reads these headers.
     cache: OnceLock<Py<PyDict>>,
     /// Set by the first lookup: the cache is made by the second, so that headers read once
     /// (`Headers(scope=scope)["host"]`) do not pay for a dict.
@@ -256,7 +260,8 @@ impl Headers {
             return Ok(());
         }
         let py = key.py();
-        let cache = self.cache.get_or_init(|| PyDict::new(py).unbind()).bind(py);
+        let cache = get_or_build(&self.cache, || Ok::<_, PyErr>(PyDict::new(py).unbind()))?;
+        let cache = cache.bind(py);
         if cache.len() < CACHE_LIMIT {
             cache.set_item(key, answer)?;
         }
@@ -280,9 +285,37 @@ impl Headers {
     }
 }
 
-/// Raw pairs of another `Headers` (ours, or a Python subclass such as `MutableHeaders`).
-fn other_raw<'py>(other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
-    checked_pairs(&other.getattr(intern!(other.py(), "raw"))?)
+/// Starlette's `Headers.__eq__`: another `Headers` (ours or a subclass) with the same pairs in
+/// any order. A Starlette `Headers` is left to Starlette's `__eq__` (`None`); anything else is
+/// unequal.
+fn headers_equal(slf: &Bound<'_, Headers>, other: &Bound<'_, PyAny>) -> PyResult<Option<bool>> {
+    let py = slf.py();
+    match other.cast::<Headers>() {
+        Ok(theirs)
+            if slf.is_exact_instance_of::<Headers>() && other.is_exact_instance_of::<Headers>() =>
+        {
+            let ours = sorted_pairs(slf.get().pairs.bind(py));
+            Ok(Some(ours == sorted_pairs(theirs.get().pairs.bind(py))))
+        }
+        // A subclass (`MutableHeaders` keeps its own list): `sorted(a._list) == sorted(b._list)`.
+        Ok(_) => Ok(Some(sorted_list(slf.as_any())?.eq(sorted_list(other)?)?)),
+        Err(_) if is_starlette_instance(other, "Headers")? => Ok(None),
+        Err(_) => Ok(Some(false)),
+    }
+}
+
+/// `sorted(headers._list)`.
+fn sorted_list<'py>(headers: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let py = headers.py();
+    let list = match headers.cast_exact::<Headers>() {
+        Ok(ours) => ours.get().raw_list(py),
+        Err(_) => {
+            let items = headers.getattr(intern!(py, "_list"))?;
+            PyList::new(py, items.try_iter()?.collect::<PyResult<Vec<_>>>()?)?
+        }
+    };
+    list.sort()?;
+    Ok(list)
 }
 
 /// The pairs sorted as Python sorts a list of `(bytes, bytes)` tuples: the basis of `==`.
@@ -341,6 +374,12 @@ impl Headers {
         self.raw_list(py)
     }
 
+    /// Starlette's attribute for the pairs (its `__eq__` reads `other._list`), as a new list.
+    #[getter(_list)]
+    fn list_attribute<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
+        self.raw_list(py)
+    }
+
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.keys_list(py)
     }
@@ -377,6 +416,18 @@ impl Headers {
             Some(default) if answer.is_none() => Ok(default),
             _ => Ok(answer),
         }
+    }
+
+    /// `copy`, `deepcopy` and `pickle`: the class made again from the pairs, without calling
+    /// `__init__` (`copyreg.__newobj__`), and the instance state of a Python subclass.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let newobj = py
+            .import(intern!(py, "copyreg"))?
+            .getattr(intern!(py, "__newobj__"))?;
+        let args = (slf.get_type(), py.None(), slf.get().raw_list(py)).into_pyobject(py)?;
+        let state = slf.call_method0(intern!(py, "__getstate__"))?;
+        (newobj, args, state).into_pyobject(py)
     }
 
     /// A `MutableHeaders` holding a copy of the pairs.
@@ -416,21 +467,13 @@ impl Headers {
         self.pairs.bind(py).len()
     }
 
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        let ours = self.pairs.bind(py);
-        let equal = match other.cast::<Headers>() {
-            Ok(theirs) if other.is_exact_instance_of::<Headers>() => {
-                sorted_pairs(ours) == sorted_pairs(theirs.get().pairs.bind(py))
-            }
-            Ok(_) => sorted_pairs(ours) == sorted_pairs(&other_raw(other)?),
-            Err(_) => false,
-        };
-        match op {
-            CompareOp::Eq => equal.into_py_any(py),
-            CompareOp::Ne => (!equal).into_py_any(py),
-            _ => Ok(py.NotImplemented()),
-        }
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let exact = slf.is_exact_instance_of::<Headers>();
+        rich_compare(slf.as_any(), other, op, exact, || headers_equal(slf, other))
     }
 
     #[classattr]

@@ -1,6 +1,7 @@
 //! The PyO3 bindings: the `ferrosocket._core` extension module. Thin wrappers over the pure
 //! core in the crate root; one class per file.
 
+mod compare;
 mod connection;
 mod errors;
 mod headers;
@@ -22,6 +23,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<url::UrlParts>()?;
     m.add_class::<connection::Connection>()?;
     m.add_class::<pending_send::PendingSend>()?;
+    m.add_function(wrap_pyfunction!(query_params::query_params_from_pickle, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_username, m)?)?;

@@ -1,12 +1,14 @@
 //! `QueryParams`: the immutable multidict of a query string, parsed in Rust.
 
 use pyo3::exceptions::PyAssertionError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use pyo3::{intern, IntoPyObjectExt};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
+
+use super::compare::{is_starlette_instance, rich_compare};
 
 /// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -144,8 +146,30 @@ impl QueryParams {
         PyList::new(py, values)
     }
 
+    /// `copy`, `deepcopy` and `pickle`: [`query_params_from_pickle`] with the class, the pairs
+    /// and the `{key: value}` table (which keys equal before `str()`, like `0` and `False`, can
+    /// make differ from the pairs' own), and the instance state of a Python subclass.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        // The module's own function object, so that pickle finds it by its name.
+        let rebuild = py
+            .import(intern!(py, "ferrosocket._core"))?
+            .getattr(intern!(py, "_query_params_from_pickle"))?;
+        let this = slf.get();
+        let table = this.dict.bind(py).items();
+        let args = (slf.get_type(), this.multi_items(py)?, table).into_pyobject(py)?;
+        let state = slf.call_method0(intern!(py, "__getstate__"))?;
+        (rebuild, args, state).into_pyobject(py)
+    }
+
     fn multi_items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         PyList::new(py, self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// Starlette's attribute for the pairs (its `__eq__` reads `other._list`), as a new list.
+    #[getter(_list)]
+    fn list_attribute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.multi_items(py)
     }
 
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -208,21 +232,10 @@ impl QueryParams {
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        // Starlette: `isinstance(other, self.__class__)`, then the pairs stably sorted by key.
-        let equal = if other.is_instance(&slf.get_type())? {
-            match other.cast::<QueryParams>() {
-                Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
-                Err(_) => false,
-            }
-        } else {
-            false
-        };
-        match op {
-            CompareOp::Eq => equal.into_py_any(py),
-            CompareOp::Ne => (!equal).into_py_any(py),
-            _ => Ok(py.NotImplemented()),
-        }
+        let exact = slf.is_exact_instance_of::<QueryParams>();
+        rich_compare(slf.as_any(), other, op, exact, || {
+            query_params_equal(slf, other)
+        })
     }
 
     #[classattr]
@@ -233,8 +246,47 @@ impl QueryParams {
     }
 }
 
+/// Starlette's `ImmutableMultiDict.__eq__`: `isinstance(other, self.__class__)`, then the pairs
+/// stably sorted by key. A Starlette `QueryParams` is left to Starlette's `__eq__` (`None`).
+fn query_params_equal(
+    slf: &Bound<'_, QueryParams>,
+    other: &Bound<'_, PyAny>,
+) -> PyResult<Option<bool>> {
+    if other.is_instance(&slf.get_type())? {
+        // Only our class and its subclasses are instances of a subclass of it.
+        let equal = match other.cast::<QueryParams>() {
+            Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
+            Err(_) => false,
+        };
+        return Ok(Some(equal));
+    }
+    if is_starlette_instance(other, "QueryParams")? {
+        return Ok(None);
+    }
+    Ok(Some(false))
+}
+
 fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
     let mut sorted: Vec<_> = pairs.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     sorted
+}
+
+/// A `QueryParams` (or subclass) unpickled: `cls.__new__(cls, pairs)`, whose `{key: value}`
+/// table is then set to `table`'s `(str, str)` items.
+#[pyfunction]
+#[pyo3(name = "_query_params_from_pickle")]
+pub fn query_params_from_pickle<'py>(
+    cls: &Bound<'py, PyType>,
+    pairs: &Bound<'py, PyAny>,
+    table: Vec<(String, String)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    let made = cls.call_method1(intern!(py, "__new__"), (cls, pairs))?;
+    let dict = made.cast::<QueryParams>()?.get().dict.bind(py);
+    dict.clear();
+    for (key, value) in table {
+        dict.set_item(key, value)?;
+    }
+    Ok(made)
 }

@@ -6,12 +6,12 @@ use std::sync::OnceLock;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 
 use super::tools::get_or;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
+use crate::lazy::get_or_build;
 use crate::scope_url::{
     is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
     Server,
@@ -224,13 +224,14 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
     })
 }
 
-/// `str.__new__`, looked up once.
-static STR_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// `str.__new__`, looked up once (by [`get_or_build`], as every lazily built value here: the
+/// lookup can run Python code, which may ask for the same value).
+static STR_NEW: OnceLock<Py<PyAny>> = OnceLock::new();
 
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, components not set.
 fn new_url_str<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
-    let str_new = STR_NEW.get_or_try_init(py, || {
+    let str_new = get_or_build(&STR_NEW, || {
         py.get_type::<PyString>()
             .getattr(intern!(py, "__new__"))
             .map(Bound::unbind)
@@ -308,14 +309,14 @@ fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) 
 }
 
 /// `ferrosocket.datastructures._url_class_with_errors`, looked up once.
-static CLASS_WITH_ERRORS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CLASS_WITH_ERRORS: OnceLock<Py<PyAny>> = OnceLock::new();
 
 /// The hidden subclass of `cls` for URLs a component of which raises (`urlsplit` or `.port`
 /// raises for the text): it adds the `__getattr__` that raises those errors, which `URL` itself
 /// does without (so that its slot reads stay specialised by CPython).
 fn class_with_errors<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyType>> {
     let py = cls.py();
-    let factory = CLASS_WITH_ERRORS.get_or_try_init(py, || {
+    let factory = get_or_build(&CLASS_WITH_ERRORS, || {
         py.import("ferrosocket.datastructures")?
             .getattr("_url_class_with_errors")
             .map(Bound::unbind)
@@ -441,10 +442,13 @@ impl UrlParts {
             _ => &split.fragment,
         };
         match self.strings.get(index) {
-            Some(cell) => Ok(cell
-                .get_or_init(|| PyString::new(py, text).unbind())
-                .bind(py)
-                .clone()),
+            Some(cell) => {
+                Ok(
+                    get_or_build(cell, || Ok::<_, PyErr>(PyString::new(py, text).unbind()))?
+                        .bind(py)
+                        .clone(),
+                )
+            }
             None => Ok(PyString::new(py, text)),
         }
     }
