@@ -323,3 +323,44 @@ def test_mapping_scope_answers_as_starlette(
     ours = accessors(WebSocket(kind(dict(data)), None, None))
     theirs = accessors(sw.WebSocket(kind(dict(data)), None, None))  # type: ignore[arg-type]
     assert ours == theirs
+
+
+# --- 7. A WebSocket copies and pickles as Starlette's does ----------------------------------------
+
+
+async def _receive_for_pickle() -> dict[str, Any]:
+    return CONNECT
+
+
+async def _send_for_pickle(message: Any) -> None:
+    return None
+
+
+@pytest.mark.parametrize("cls", [WebSocket, sw.WebSocket], ids=["ferrosocket", "starlette"])
+def test_websocket_copies_and_pickles_like_starlette(cls: Any) -> None:
+    import copy
+    import pickle
+
+    scope = make_scope()
+    ws = cls(scope, _receive_for_pickle, _send_for_pickle)
+    ws.application_state = sw.WebSocketState.CONNECTED if cls is sw.WebSocket else WebSocketState.CONNECTED
+    ws.extra = "user attribute"
+    shallow = copy.copy(ws)
+    assert type(shallow) is cls and shallow.scope is scope and shallow._receive is _receive_for_pickle
+    assert shallow.application_state.name == "CONNECTED" and shallow.extra == "user attribute"
+    deep = copy.deepcopy(ws)
+    assert deep.scope == scope and deep.scope is not scope and deep.application_state.name == "CONNECTED"
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        loaded = pickle.loads(pickle.dumps(ws, protocol=protocol))
+        assert type(loaded) is cls and loaded.scope == scope
+        assert loaded.client_state.name == "CONNECTING" and loaded.application_state.name == "CONNECTED"
+
+    def local() -> Any:
+        async def receive() -> dict[str, Any]:
+            return CONNECT
+
+        return receive
+
+    unpicklable = cls(scope, local(), _send_for_pickle)
+    with pytest.raises(AttributeError, match="Can't pickle local object"):
+        pickle.dumps(unpicklable)

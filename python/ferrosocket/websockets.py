@@ -80,6 +80,19 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
+    # copy, deepcopy and pickle as for Starlette's (a plain object): a copy shares the scope and
+    # the callables, a deep copy copies them, pickle works where they pickle (and raises their
+    # error where they do not). The states and the instance's attributes come along.
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {"client_state": self.client_state, "application_state": self.application_state}
+        return (type(self), (self.scope, self._receive, self._send), (state, dict(self.__dict__)))
+
+    def __setstate__(self, state: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        states, attributes = state
+        self.client_state = states["client_state"]
+        self.application_state = states["application_state"]
+        self.__dict__.update(attributes)
+
     # --- Views of the scope not worth a Rust round trip (read rarely, once per connection). ---
 
     @property

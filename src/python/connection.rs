@@ -194,6 +194,27 @@ impl Connection {
             .ok_or_else(|| PyRuntimeError::new_err("the connection was cleared"))
     }
 
+    /// Stores `value` in the slot `field` picks unless another value got there first (built by a
+    /// finalizer or another thread meanwhile); returns the one kept. The loser is dropped after
+    /// the lock is released: a decref can run Python code, which may read this connection.
+    fn keep_first<'py, T>(
+        &self,
+        py: Python<'py>,
+        field: impl FnOnce(&mut Refs) -> &mut Option<Py<T>>,
+        value: Py<T>,
+    ) -> Bound<'py, T> {
+        let (kept, loser) = {
+            let mut refs = lock(&self.refs);
+            let slot = field(&mut refs);
+            match slot {
+                Some(first) => (first.clone_ref(py), Some(value)),
+                None => (slot.insert(value).clone_ref(py), None),
+            }
+        };
+        drop(loser);
+        kept.into_bound(py)
+    }
+
     /// The application state sends are checked against: the committed one, or the one a move
     /// on its way to the server will commit.
     fn app_state_for_sends(&self) -> State {
@@ -478,12 +499,8 @@ impl Connection {
             return Ok(url.bind(py).clone());
         }
         // Built with the lock released (building runs Python code); the first one stored wins.
-        let url = url_for_scope(&self.scope(py)?)?;
-        Ok(lock(&self.refs)
-            .url
-            .get_or_insert_with(|| url.unbind())
-            .bind(py)
-            .clone())
+        let url = url_for_scope(&self.scope(py)?)?.unbind();
+        Ok(self.keep_first(py, |refs| &mut refs.url, url))
     }
 
     #[getter]
@@ -492,11 +509,7 @@ impl Connection {
             return Ok(headers.bind(py).clone());
         }
         let headers = Py::new(py, Headers::from_scope(&self.scope(py)?)?)?;
-        Ok(lock(&self.refs)
-            .headers
-            .get_or_insert(headers)
-            .bind(py)
-            .clone())
+        Ok(self.keep_first(py, |refs| &mut refs.headers, headers))
     }
 
     #[getter]
@@ -514,11 +527,7 @@ impl Connection {
                 .cast_into::<QueryParams>()?
                 .unbind(),
         };
-        Ok(lock(&self.refs)
-            .query_params
-            .get_or_insert(params)
-            .bind(py)
-            .clone())
+        Ok(self.keep_first(py, |refs| &mut refs.query_params, params))
     }
 
     /// `scope.get("path_params", {})`.

@@ -77,13 +77,18 @@ pub fn _register(
             "four WebSocketState members are required",
         ));
     }
-    let mut guard = REGISTERED.write().map_err(|_| not_registered())?;
-    *guard = Some(Registered {
+    let registered = Registered {
         url_class: url_class.unbind(),
         states: states.unbind(),
         disconnect: disconnect.unbind(),
         disconnected: disconnected.unbind(),
         unexpected: unexpected.unbind(),
-    });
+    };
+    // The objects replaced are dropped after the lock is released: a decref can run Python code.
+    let replaced = REGISTERED
+        .write()
+        .map_err(|_| not_registered())?
+        .replace(registered);
+    drop(replaced);
     Ok(())
 }
