@@ -22,6 +22,17 @@ How it works (Starlette 1.10, FastAPI 0.16x):
   WebSocket)`` when the route is built, ``isinstance(request, WebSocket)`` per connection) all
   accept it, whichever of the two classes the code names. This registration is permanent (an
   ABC cannot unregister), and true: ferrosocket implements Starlette's whole interface.
+* **The connection's views.** ``isinstance(ws.headers, starlette.datastructures.Headers)``,
+  ``isinstance(ws.query_params, ImmutableMultiDict)`` (and ``QueryParams``), and the same for
+  ``MutableHeaders``, ``URL``, ``Address`` and ``State``, are true, so code that checks Starlette's
+  types keeps working: FastAPI builds list-valued ``Query``/``Header`` parameters and parameter
+  models' extras only for ``ImmutableMultiDict``/``Headers``. Starlette's ``Headers``,
+  ``MutableHeaders`` and ``QueryParams`` are ABCs: ferrosocket's classes are registered with them
+  (permanent, like the ``WebSocket`` registration; the checks stay C-cached). ``URL``, ``State``
+  and ``Address`` are plain classes: while switched they get a metaclass (a subclass of
+  ``type``, see ``_metaclass.py``) whose ``__instancecheck__``/``__subclasscheck__`` also
+  accept ferrosocket's class; ``uninstall()`` gives ``type`` back. A real Starlette instance
+  never reaches that Python code (CPython answers an exact type match first).
 * **Exceptions.** The connection raises ``WebSocketDisconnect`` and ``WebSocketDisconnected``
   classes that derive from both ferrosocket's and Starlette's (registered with the Rust core),
   so ``except starlette.websockets.WebSocketDisconnect``, ``except
@@ -57,10 +68,20 @@ import importlib
 import threading
 from typing import Any, TypeVar, cast
 
-from ferrosocket import _exceptions
+from ferrosocket import _exceptions, _metaclass
+from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
 
 __all__ = ["adopt", "install", "installed", "uninstall"]
+
+# ferrosocket's class for each Starlette datastructure that is an ABC (registered, permanently)...
+_REGISTERED = (
+    ("Headers", _ferro_data.Headers),
+    ("MutableHeaders", _ferro_data.MutableHeaders),
+    ("QueryParams", _ferro_data.QueryParams),  # and so ImmutableMultiDict, its base
+)
+# ... and for each that is a plain class (metaclass ``type``: swapped while switched).
+_SWAPPED = (("URL", _ferro_data.URL), ("Address", _ferro_data.Address), ("State", _ferro_data.State))
 
 # The attribute that @adopt sets on an endpoint (function, method, class or any object).
 _ADOPTED = "__ferrosocket_adopted__"
@@ -79,6 +100,8 @@ class _Switch:
         # metaclass it had before.
         self.starlette_class: type | None = None
         self.original_meta: type | None = None
+        # Starlette's plain datastructure classes whose metaclass was swapped (given back when off).
+        self.swapped: list[type] = []
 
 
 _switch = _Switch()
@@ -191,11 +214,27 @@ def _import_starlette() -> Any:
         ) from exc
 
 
+def _datastructure(module: Any, name: str, meta: type) -> type:
+    """Starlette's datastructure class ``name``, checked to have the metaclass ``meta``."""
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type) or type(cls) is not meta:
+        raise RuntimeError(
+            f"starlette.datastructures.{name} is {cls!r} (metaclass {type(cls)!r}), not a class "
+            f"with the metaclass {meta!r}: something else has patched it, and ferrosocket.install() "
+            "would fight it"
+        )
+    return cls
+
+
 def _bridge_on() -> None:
-    """Starlette's WebSocket builds ours when asked to; exceptions and states are shared."""
+    """Starlette's WebSocket builds ours when asked to; exceptions, states and types are shared.
+
+    Everything is checked before anything changes: an error leaves Starlette as it was.
+    """
     if _switch.starlette_class is not None:
         return
     sw = _import_starlette()
+    sd = importlib.import_module("starlette.datastructures")
     starlette_class = sw.WebSocket
     if starlette_class is _ferro.WebSocket or not isinstance(starlette_class, type):
         raise RuntimeError(
@@ -216,12 +255,33 @@ def _bridge_on() -> None:
             f"starlette.websockets.WebSocketState is {theirs}, ferrosocket implements {ours}: "
             "this Starlette version is not one ferrosocket can stand in for"
         )
-    cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
+    registered = [(_datastructure(sd, name, abc.ABCMeta), own) for name, own in _REGISTERED]
+    swapped = [
+        (cls, _metaclass.accepting_metaclass(cls, own))
+        for cls, own in ((_datastructure(sd, name, type), own) for name, own in _SWAPPED)
+    ]
     disconnect, disconnected = _bridge_exceptions(sw)
-    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    # The changes: first the ones that can be undone.
+    try:
+        for cls, accepting in swapped:
+            _metaclass.set_metaclass(cls, accepting)
+            _switch.swapped.append(cls)
+    except BaseException:
+        _give_metaclasses_back()
+        raise
     starlette_class.__class__ = _make_metaclass(meta, starlette_class)
     _switch.starlette_class = starlette_class
     _switch.original_meta = meta
+    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    # An ABC registration is permanent (and true: ferrosocket's classes implement Starlette's API).
+    cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
+    for cls, own in registered:
+        cast(abc.ABCMeta, cls).register(own)
+
+
+def _give_metaclasses_back() -> None:
+    while _switch.swapped:
+        _metaclass.set_metaclass(_switch.swapped.pop(), type)
 
 
 def _bridge_off() -> None:
@@ -229,6 +289,7 @@ def _bridge_off() -> None:
     if starlette_class is None or meta is None:
         return
     starlette_class.__class__ = meta
+    _give_metaclasses_back()
     _ferro._use(
         tuple(_ferro.WebSocketState), _exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected
     )
