@@ -37,7 +37,9 @@ How it works (Starlette 1.10, FastAPI 0.16x):
   classes that derive from both ferrosocket's and Starlette's (registered with the Rust core),
   so ``except starlette.websockets.WebSocketDisconnect``, ``except
   fastapi.WebSocketDisconnect`` and ``except ferrosocket.WebSocketDisconnect`` all catch them.
-  Starlette's names are not rebound: the TestClient keeps raising Starlette's own
+  They live in this module under those names (``ferrosocket._install.WebSocketDisconnect``), so
+  they pickle, also into a process that never called ``install()`` (the module makes them on
+  first access). Starlette's names are not rebound: the TestClient keeps raising Starlette's own
   ``WebSocketDisconnect`` and ``WebSocketDenialResponse`` (an ``httpx.Response`` and a
   ``WebSocketDisconnect``) on the client side, exactly as before.
 * **States.** ``ws.client_state`` and ``ws.application_state`` are Starlette's
@@ -172,35 +174,48 @@ def _make_metaclass(base_meta: type, starlette_class: type) -> type:
 
 
 _exception_cache: dict[tuple[type, type], tuple[type, type]] = {}
+# The names of the bridged exception classes in this module (a Starlette imported a second time,
+# with new classes, gets a suffix).
+_BRIDGED_NAMES = ("WebSocketDisconnect", "WebSocketDisconnected")
 
 
 def _bridge_exceptions(starlette_websockets: Any) -> tuple[type, type]:
-    """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'."""
+    """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'.
+
+    Each is stored in this module under its qualified name, so pickle finds it.
+    """
     key = (starlette_websockets.WebSocketDisconnect, starlette_websockets.WebSocketDisconnected)
     try:
         return _exception_cache[key]
     except KeyError:
         pass
-    disconnect = type(
-        "WebSocketDisconnect",
-        (_exceptions.WebSocketDisconnect, key[0]),
-        {
-            "__module__": "ferrosocket",
-            "__qualname__": "WebSocketDisconnect",
-            "__doc__": "The peer went away: both ferrosocket's and Starlette's WebSocketDisconnect.",
-        },
+    suffix = f"_{len(_exception_cache) + 1}" if _exception_cache else ""
+    docs = (
+        "The peer went away: both ferrosocket's and Starlette's WebSocketDisconnect.",
+        "Use of a closed connection: both ferrosocket's and Starlette's WebSocketDisconnected.",
     )
-    disconnected = type(
-        "WebSocketDisconnected",
-        (_exceptions.WebSocketDisconnected, key[1]),
-        {
-            "__module__": "ferrosocket",
-            "__qualname__": "WebSocketDisconnected",
-            "__doc__": "Use of a closed connection: both ferrosocket's and Starlette's class.",
-        },
-    )
+    ours = (_exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected)
+    made = []
+    for name, own, theirs, doc in zip(_BRIDGED_NAMES, ours, key, docs, strict=True):
+        qualname = name + suffix
+        bridged = type(
+            name, (own, theirs), {"__module__": __name__, "__qualname__": qualname, "__doc__": doc}
+        )
+        globals()[qualname] = bridged
+        made.append(bridged)
+    disconnect, disconnected = made
     _exception_cache[key] = (disconnect, disconnected)
     return disconnect, disconnected
+
+
+def __getattr__(name: str) -> type:
+    """The bridged exception classes, made on first access: pickle finds them in a process
+    (a worker, say) that has not called ``install()``."""
+    if name in _BRIDGED_NAMES:
+        with _switch.lock:
+            _bridge_exceptions(_import_starlette())
+        return cast(type, globals()[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _import_starlette() -> Any:
