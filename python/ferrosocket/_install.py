@@ -58,15 +58,17 @@ Import order: ``install()`` imports ``starlette.websockets`` itself and works be
 Starlette, FastAPI and the app's modules are imported, before or after routes are declared, and
 after the app has served connections. Connections already open keep the class they were built
 with, so switch (and ``uninstall()``) when none is open: at startup, at shutdown, in tests. It
-raises ``ImportError`` when Starlette is not installed, and ``RuntimeError`` if something else
-has already replaced the metaclass of Starlette's ``WebSocket`` or if Starlette's
-``WebSocketState`` is not the one ferrosocket implements.
+raises ``ImportError`` when Starlette is not installed, and ``RuntimeError``, changing nothing,
+for a Starlette outside ``SUPPORTED_STARLETTE``, or if something else has already replaced the
+metaclass of Starlette's ``WebSocket`` or if Starlette's ``WebSocketState`` is not the one
+ferrosocket implements.
 """
 
 from __future__ import annotations
 
 import abc
 import importlib
+import re
 import threading
 from typing import Any, TypeVar, cast
 
@@ -74,7 +76,12 @@ from ferrosocket import _exceptions, _metaclass
 from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
 
-__all__ = ["adopt", "install", "installed", "uninstall"]
+__all__ = ["SUPPORTED_STARLETTE", "adopt", "install", "installed", "uninstall"]
+
+# The Starlette releases install() and adopt() work with: (major, minor) of the first and the last,
+# any patch release. Found by running the switch on each release: 1.6 and older lack
+# ``starlette.websockets.WebSocketDisconnected``, which the connection raises.
+SUPPORTED_STARLETTE = ((1, 7), (1, 10))
 
 # ferrosocket's class for each Starlette datastructure that is an ABC (registered, permanently)...
 _REGISTERED = (
@@ -219,7 +226,19 @@ def __getattr__(name: str) -> type:
 
 
 def _import_starlette() -> Any:
+    """``starlette.websockets``, once Starlette's version is known to be supported."""
     try:
+        starlette = importlib.import_module("starlette")
+        version = str(getattr(starlette, "__version__", "unknown"))
+        found = re.match(r"(\d+)\.(\d+)(?!\d)", version)
+        (low, high) = SUPPORTED_STARLETTE
+        if found is None or not low <= (int(found[1]), int(found[2])) <= high:
+            raise RuntimeError(
+                f"ferrosocket.install() and ferrosocket.adopt() support Starlette {low[0]}.{low[1]} "
+                f"to {high[0]}.{high[1]}, but Starlette {version} is installed (imported from "
+                f"{getattr(starlette, '__file__', '?')}): nothing was changed. Install a supported "
+                "Starlette, or construct ferrosocket.WebSocket(scope, receive, send) directly."
+            )
         return importlib.import_module("starlette.websockets")
     except ImportError as exc:
         raise ImportError(
