@@ -19,7 +19,7 @@ PY_DIRS := $(wildcard python tests examples benches scripts)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
 VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
 
-.PHONY: help venv build-dev build-release test lint bench dropin demo clean distclean
+.PHONY: help venv build-dev build-release test lint bench dropin peers demo clean distclean
 
 help: ## List the targets
 	@echo "ferrosocket: make TARGET"
@@ -77,6 +77,11 @@ load: venv ## Load test: C connections x M echo round trips, uvicorn and granian
 # Downloads the Starlette and FastAPI sdists (cached in target/dropin/) for their test files.
 dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosocket.install() on
 	$(PY) tests/dropin/run_upstream.py
+
+# Starlette's whole tests/ and every FastAPI test file that mentions websockets (sdists cached in
+# target/dropin/), with install() on in every process from its start, against the same run stock.
+peers: build-dev ## Starlette's whole test suite and FastAPI's websocket tests: the same with install() on
+	$(PY) tests/dropin/run_upstream.py --peers
 
 demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
 	$(PY) examples/demo.py

@@ -22,11 +22,24 @@ How it works (Starlette 1.10, FastAPI 0.16x):
   WebSocket)`` when the route is built, ``isinstance(request, WebSocket)`` per connection) all
   accept it, whichever of the two classes the code names. This registration is permanent (an
   ABC cannot unregister), and true: ferrosocket implements Starlette's whole interface.
+* **The connection's views.** ``isinstance(ws.headers, starlette.datastructures.Headers)``,
+  ``isinstance(ws.query_params, ImmutableMultiDict)`` (and ``QueryParams``), and the same for
+  ``MutableHeaders``, ``URL``, ``Address`` and ``State``, are true, so code that checks Starlette's
+  types keeps working: FastAPI builds list-valued ``Query``/``Header`` parameters and parameter
+  models' extras only for ``ImmutableMultiDict``/``Headers``. Starlette's ``Headers``,
+  ``MutableHeaders`` and ``QueryParams`` are ABCs: ferrosocket's classes are registered with them
+  (permanent, like the ``WebSocket`` registration; the checks stay C-cached). ``URL``, ``State``
+  and ``Address`` are plain classes: while switched they get a metaclass (a subclass of
+  ``type``, see ``_metaclass.py``) whose ``__instancecheck__``/``__subclasscheck__`` also
+  accept ferrosocket's class; ``uninstall()`` gives ``type`` back. A real Starlette instance
+  never reaches that Python code (CPython answers an exact type match first).
 * **Exceptions.** The connection raises ``WebSocketDisconnect`` and ``WebSocketDisconnected``
   classes that derive from both ferrosocket's and Starlette's (registered with the Rust core),
   so ``except starlette.websockets.WebSocketDisconnect``, ``except
   fastapi.WebSocketDisconnect`` and ``except ferrosocket.WebSocketDisconnect`` all catch them.
-  Starlette's names are not rebound: the TestClient keeps raising Starlette's own
+  They live in this module under those names (``ferrosocket._install.WebSocketDisconnect``), so
+  they pickle, also into a process that never called ``install()`` (the module makes them on
+  first access). Starlette's names are not rebound: the TestClient keeps raising Starlette's own
   ``WebSocketDisconnect`` and ``WebSocketDenialResponse`` (an ``httpx.Response`` and a
   ``WebSocketDisconnect``) on the client side, exactly as before.
 * **States.** ``ws.client_state`` and ``ws.application_state`` are Starlette's
@@ -45,22 +58,39 @@ Import order: ``install()`` imports ``starlette.websockets`` itself and works be
 Starlette, FastAPI and the app's modules are imported, before or after routes are declared, and
 after the app has served connections. Connections already open keep the class they were built
 with, so switch (and ``uninstall()``) when none is open: at startup, at shutdown, in tests. It
-raises ``ImportError`` when Starlette is not installed, and ``RuntimeError`` if something else
-has already replaced the metaclass of Starlette's ``WebSocket`` or if Starlette's
-``WebSocketState`` is not the one ferrosocket implements.
+raises ``ImportError`` when Starlette is not installed, and ``RuntimeError``, changing nothing,
+for a Starlette outside ``SUPPORTED_STARLETTE``, or if something else has already replaced the
+metaclass of Starlette's ``WebSocket`` or if Starlette's ``WebSocketState`` is not the one
+ferrosocket implements.
 """
 
 from __future__ import annotations
 
 import abc
 import importlib
+import re
 import threading
 from typing import Any, TypeVar, cast
 
-from ferrosocket import _exceptions
+from ferrosocket import _exceptions, _metaclass
+from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
 
-__all__ = ["adopt", "install", "installed", "uninstall"]
+__all__ = ["SUPPORTED_STARLETTE", "adopt", "install", "installed", "uninstall"]
+
+# The Starlette releases install() and adopt() work with: (major, minor) of the first and the last,
+# any patch release. Found by running the switch on each release: 1.6 and older lack
+# ``starlette.websockets.WebSocketDisconnected``, which the connection raises.
+SUPPORTED_STARLETTE = ((1, 7), (1, 10))
+
+# ferrosocket's class for each Starlette datastructure that is an ABC (registered, permanently)...
+_REGISTERED = (
+    ("Headers", _ferro_data.Headers),
+    ("MutableHeaders", _ferro_data.MutableHeaders),
+    ("QueryParams", _ferro_data.QueryParams),  # and so ImmutableMultiDict, its base
+)
+# ... and for each that is a plain class (metaclass ``type``: swapped while switched).
+_SWAPPED = (("URL", _ferro_data.URL), ("Address", _ferro_data.Address), ("State", _ferro_data.State))
 
 # The attribute that @adopt sets on an endpoint (function, method, class or any object).
 _ADOPTED = "__ferrosocket_adopted__"
@@ -79,6 +109,8 @@ class _Switch:
         # metaclass it had before.
         self.starlette_class: type | None = None
         self.original_meta: type | None = None
+        # Starlette's plain datastructure classes whose metaclass was swapped (given back when off).
+        self.swapped: list[type] = []
 
 
 _switch = _Switch()
@@ -149,39 +181,64 @@ def _make_metaclass(base_meta: type, starlette_class: type) -> type:
 
 
 _exception_cache: dict[tuple[type, type], tuple[type, type]] = {}
+# The names of the bridged exception classes in this module (a Starlette imported a second time,
+# with new classes, gets a suffix).
+_BRIDGED_NAMES = ("WebSocketDisconnect", "WebSocketDisconnected")
 
 
 def _bridge_exceptions(starlette_websockets: Any) -> tuple[type, type]:
-    """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'."""
+    """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'.
+
+    Each is stored in this module under its qualified name, so pickle finds it.
+    """
     key = (starlette_websockets.WebSocketDisconnect, starlette_websockets.WebSocketDisconnected)
     try:
         return _exception_cache[key]
     except KeyError:
         pass
-    disconnect = type(
-        "WebSocketDisconnect",
-        (_exceptions.WebSocketDisconnect, key[0]),
-        {
-            "__module__": "ferrosocket",
-            "__qualname__": "WebSocketDisconnect",
-            "__doc__": "The peer went away: both ferrosocket's and Starlette's WebSocketDisconnect.",
-        },
+    suffix = f"_{len(_exception_cache) + 1}" if _exception_cache else ""
+    docs = (
+        "The peer went away: both ferrosocket's and Starlette's WebSocketDisconnect.",
+        "Use of a closed connection: both ferrosocket's and Starlette's WebSocketDisconnected.",
     )
-    disconnected = type(
-        "WebSocketDisconnected",
-        (_exceptions.WebSocketDisconnected, key[1]),
-        {
-            "__module__": "ferrosocket",
-            "__qualname__": "WebSocketDisconnected",
-            "__doc__": "Use of a closed connection: both ferrosocket's and Starlette's class.",
-        },
-    )
+    ours = (_exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected)
+    made = []
+    for name, own, theirs, doc in zip(_BRIDGED_NAMES, ours, key, docs, strict=True):
+        qualname = name + suffix
+        bridged = type(
+            name, (own, theirs), {"__module__": __name__, "__qualname__": qualname, "__doc__": doc}
+        )
+        globals()[qualname] = bridged
+        made.append(bridged)
+    disconnect, disconnected = made
     _exception_cache[key] = (disconnect, disconnected)
     return disconnect, disconnected
 
 
+def __getattr__(name: str) -> type:
+    """The bridged exception classes, made on first access: pickle finds them in a process
+    (a worker, say) that has not called ``install()``."""
+    if name in _BRIDGED_NAMES:
+        with _switch.lock:
+            _bridge_exceptions(_import_starlette())
+        return cast(type, globals()[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _import_starlette() -> Any:
+    """``starlette.websockets``, once Starlette's version is known to be supported."""
     try:
+        starlette = importlib.import_module("starlette")
+        version = str(getattr(starlette, "__version__", "unknown"))
+        found = re.match(r"(\d+)\.(\d+)(?!\d)", version)
+        (low, high) = SUPPORTED_STARLETTE
+        if found is None or not low <= (int(found[1]), int(found[2])) <= high:
+            raise RuntimeError(
+                f"ferrosocket.install() and ferrosocket.adopt() support Starlette {low[0]}.{low[1]} "
+                f"to {high[0]}.{high[1]}, but Starlette {version} is installed (imported from "
+                f"{getattr(starlette, '__file__', '?')}): nothing was changed. Install a supported "
+                "Starlette, or construct ferrosocket.WebSocket(scope, receive, send) directly."
+            )
         return importlib.import_module("starlette.websockets")
     except ImportError as exc:
         raise ImportError(
@@ -191,11 +248,27 @@ def _import_starlette() -> Any:
         ) from exc
 
 
+def _datastructure(module: Any, name: str, meta: type) -> type:
+    """Starlette's datastructure class ``name``, checked to have the metaclass ``meta``."""
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type) or type(cls) is not meta:
+        raise RuntimeError(
+            f"starlette.datastructures.{name} is {cls!r} (metaclass {type(cls)!r}), not a class "
+            f"with the metaclass {meta!r}: something else has patched it, and ferrosocket.install() "
+            "would fight it"
+        )
+    return cls
+
+
 def _bridge_on() -> None:
-    """Starlette's WebSocket builds ours when asked to; exceptions and states are shared."""
+    """Starlette's WebSocket builds ours when asked to; exceptions, states and types are shared.
+
+    Everything is checked before anything changes: an error leaves Starlette as it was.
+    """
     if _switch.starlette_class is not None:
         return
     sw = _import_starlette()
+    sd = importlib.import_module("starlette.datastructures")
     starlette_class = sw.WebSocket
     if starlette_class is _ferro.WebSocket or not isinstance(starlette_class, type):
         raise RuntimeError(
@@ -216,12 +289,33 @@ def _bridge_on() -> None:
             f"starlette.websockets.WebSocketState is {theirs}, ferrosocket implements {ours}: "
             "this Starlette version is not one ferrosocket can stand in for"
         )
-    cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
+    registered = [(_datastructure(sd, name, abc.ABCMeta), own) for name, own in _REGISTERED]
+    swapped = [
+        (cls, _metaclass.accepting_metaclass(cls, own))
+        for cls, own in ((_datastructure(sd, name, type), own) for name, own in _SWAPPED)
+    ]
     disconnect, disconnected = _bridge_exceptions(sw)
-    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    # The changes: first the ones that can be undone.
+    try:
+        for cls, accepting in swapped:
+            _metaclass.set_metaclass(cls, accepting)
+            _switch.swapped.append(cls)
+    except BaseException:
+        _give_metaclasses_back()
+        raise
     starlette_class.__class__ = _make_metaclass(meta, starlette_class)
     _switch.starlette_class = starlette_class
     _switch.original_meta = meta
+    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    # An ABC registration is permanent (and true: ferrosocket's classes implement Starlette's API).
+    cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
+    for cls, own in registered:
+        cast(abc.ABCMeta, cls).register(own)
+
+
+def _give_metaclasses_back() -> None:
+    while _switch.swapped:
+        _metaclass.set_metaclass(_switch.swapped.pop(), type)
 
 
 def _bridge_off() -> None:
@@ -229,6 +323,7 @@ def _bridge_off() -> None:
     if starlette_class is None or meta is None:
         return
     starlette_class.__class__ = meta
+    _give_metaclasses_back()
     _ferro._use(
         tuple(_ferro.WebSocketState), _exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected
     )

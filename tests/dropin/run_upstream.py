@@ -1,6 +1,7 @@
-"""Starlette's and FastAPI's own WebSocket tests, run with ``ferrosocket.install()`` on.
+"""Starlette's and FastAPI's own tests, run with ``ferrosocket.install()`` on, against a stock run.
 
-    python tests/dropin/run_upstream.py [starlette] [fastapi]        (``make dropin``)
+    python tests/dropin/run_upstream.py [starlette] [fastapi]          (``make dropin``)
+    python tests/dropin/run_upstream.py --peers [starlette] [fastapi]  (``make peers``)
 
 For the Starlette and FastAPI versions installed here, it downloads their source distributions
 from PyPI (``pip download --no-deps --no-binary :all:``, cached in ``target/dropin/``), extracts
@@ -9,17 +10,30 @@ with pytest, under each project's own pytest configuration (its ``pyproject.toml
 are errors, strict markers, FastAPI's 20 s timeout) plus ``upstream_plugin.py``. None of the
 upstream code is kept in this repository.
 
-Each suite runs three times, in parallel subprocesses: with ``install()`` called before
-anything is imported, with ``install()`` called after every test module (with its apps and
-routes) is imported, and without the switch (the baseline). The plugin counts, per test, the
-``ferrosocket.WebSocket`` objects and the instances of Starlette's own class that were built.
+Two plans:
 
-A switched run fails unless: pytest passed; it ran as many test cases as the baseline (and,
-for the pinned versions, as many as expected), on asyncio and trio for Starlette; none failed
-or errored (upstream tests needing an allowance are listed in ``Suite.allow`` and run as
-strict xfails); the switch was still on at the end; no instance of Starlette's class was built;
-and every test built exactly as many ``ferrosocket.WebSocket`` objects as it builds Starlette
-ones without the switch. A switch that is silently inactive cannot pass.
+* ``dropin``: their WebSocket tests (Starlette's ``tests/test_websockets.py``, FastAPI's
+  websocket test files), three runs each: with ``install()`` on from the start of every process,
+  with ``install()`` called after every test module (with its apps and routes) is imported, and
+  without the switch (the baseline). Every test must pass: upstream tests needing an allowance
+  are listed in ``Suite.allow`` and run as strict xfails.
+* ``peers``: Starlette's whole ``tests/`` directory and every FastAPI test file that mentions
+  websockets, with ``install()`` on from the start of every process and without the switch. No
+  allowance: every test whose outcome was passed, skipped or xfailed without the switch must have
+  the same outcome with it (tests that fail without the switch, e.g. a permission test run as
+  root, are listed and cannot be judged).
+
+"From the start of every process" is ``every_process/sitecustomize.py`` on ``PYTHONPATH``: Python
+imports it as it starts, so pytest and every Python subprocess the tests start are switched before
+anything else is imported. Each such process writes how many ``ferrosocket.WebSocket`` objects and
+instances of Starlette's own class it built; the plugin counts the same per test.
+
+A switched run fails unless: pytest ran as many test cases as the baseline (and, for the pinned
+versions, as many as expected), on asyncio and trio for Starlette; the outcomes meet the plan's
+rule above; the switch was still on at the end; no instance of Starlette's class was built, in any
+process; and every test that passed in both runs built exactly as many ``ferrosocket.WebSocket``
+objects as it builds Starlette ones without the switch. A switch that is silently inactive cannot
+pass.
 """
 
 from __future__ import annotations
@@ -48,56 +62,104 @@ REPO = HERE.parents[1]
 class Suite:
     project: str  # the PyPI name
     files: list[str]  # glob patterns inside the sdist (relative to its top directory)
-    targets: list[str]  # what pytest runs
+    targets: list[str]  # what pytest runs: directories or glob patterns
     expected: dict[str, int]  # version -> test cases (node ids) it must run, all backends together
     # Upstream tests that need an allowance: node id -> why (run as xfail(strict=True)).
     allow: dict[str, str] = field(default_factory=dict)
+    # Only the target files whose text mentions this (any case); None: every target.
+    mentions: str | None = None
 
 
-SUITES = [
-    Suite(
-        project="starlette",
-        files=[
-            "pyproject.toml",
-            "tests/__init__.py",
-            "tests/conftest.py",
-            "tests/types.py",
-            "tests/test_websockets.py",
-        ],
-        targets=["tests/test_websockets.py"],
-        expected={"1.10.0": 79},  # 40 tests, 39 of them on asyncio and on trio
-    ),
-    Suite(
-        project="fastapi",
-        files=[
-            "pyproject.toml",
-            "tests/__init__.py",
-            "tests/utils.py",
-            "tests/test_ws_router.py",
-            "tests/test_ws_dependencies.py",
-            "tests/test_security_websockets.py",
-            "tests/test_dependency_*websockets.py",
-            "tests/test_tutorial/__init__.py",
-            "tests/test_tutorial/test_websockets/*.py",
-            "docs_src/websockets_/*.py",
-        ],
-        targets=[
-            "tests/test_ws_router.py",
-            "tests/test_ws_dependencies.py",
-            "tests/test_security_websockets.py",
-            "tests/test_dependency_*websockets.py",
-            "tests/test_tutorial/test_websockets",
-        ],
-        expected={"0.165.0": 73},
-        allow={
-            "tests/test_ws_router.py::test_depend_err_middleware": (
-                "the test's middleware closes with code 1006, which RFC 6455 reserves: it is never sent "
-                "on the wire (servers fail the connection with 1002 or drop it). ferrosocket refuses to "
-                "send it with a ValueError before any I/O (docs/differences.md)"
-            ),
-        },
-    ),
-]
+@dataclass
+class Plan:
+    name: str
+    suites: list[Suite]
+    modes: tuple[str, ...]  # the switched modes ("before", "after"), then "off" (the baseline)
+    # True: every test must pass (allowances aside); False: every test that passed, was skipped
+    # or xfailed without the switch must have the same outcome with it.
+    strict: bool
+    timeout: float  # seconds, for all the pytest runs of the plan together
+    jobs: int = 0  # pytest processes at a time; 0: all at once
+
+
+DROPIN = Plan(
+    name="dropin",
+    modes=("before", "after", "off"),
+    strict=True,
+    timeout=240,  # they take about 20 s
+    suites=[
+        Suite(
+            project="starlette",
+            files=[
+                "pyproject.toml",
+                "tests/__init__.py",
+                "tests/conftest.py",
+                "tests/types.py",
+                "tests/test_websockets.py",
+            ],
+            targets=["tests/test_websockets.py"],
+            expected={"1.10.0": 79},  # 40 tests, 39 of them on asyncio and on trio
+        ),
+        Suite(
+            project="fastapi",
+            files=[
+                "pyproject.toml",
+                "tests/__init__.py",
+                "tests/utils.py",
+                "tests/test_ws_router.py",
+                "tests/test_ws_dependencies.py",
+                "tests/test_security_websockets.py",
+                "tests/test_dependency_*websockets.py",
+                "tests/test_tutorial/__init__.py",
+                "tests/test_tutorial/test_websockets/*.py",
+                "docs_src/websockets_/*.py",
+            ],
+            targets=[
+                "tests/test_ws_router.py",
+                "tests/test_ws_dependencies.py",
+                "tests/test_security_websockets.py",
+                "tests/test_dependency_*websockets.py",
+                "tests/test_tutorial/test_websockets",
+            ],
+            expected={"0.165.0": 73},
+            allow={
+                "tests/test_ws_router.py::test_depend_err_middleware": (
+                    "the test's middleware closes with code 1006, which RFC 6455 reserves: it is never "
+                    "sent on the wire (servers fail the connection with 1002 or drop it). ferrosocket "
+                    "refuses to send it with a ValueError before any I/O (docs/differences.md)"
+                ),
+            },
+        ),
+    ],
+)
+
+PEERS = Plan(
+    name="peers",
+    modes=("before", "off"),
+    strict=False,
+    timeout=900,
+    # A suite's switched and stock runs side by side, one suite after the other: on 2 cores that
+    # took 290 s where all four at once took 326 s, and FastAPI's telemetry tests (fresh
+    # interpreters, 15 s timeouts) timed out less.
+    jobs=2,
+    suites=[
+        Suite(
+            project="starlette",
+            files=["pyproject.toml", "tests/*"],
+            targets=["tests"],
+            expected={"1.10.0": 1416},
+        ),
+        Suite(
+            project="fastapi",
+            files=["pyproject.toml", "tests/*", "docs_src/*"],
+            targets=["tests/**/test_*.py"],
+            mentions="websocket",
+            expected={"0.165.0": 794},
+        ),
+    ],
+)
+
+PLANS = {plan.name: plan for plan in (DROPIN, PEERS)}
 
 
 def log(message: str) -> None:
@@ -159,36 +221,120 @@ def extract(sdist: Path, patterns: list[str], dest: Path) -> list[str]:
     return sorted(set(taken))
 
 
-TIMEOUT = 240  # seconds, for all the pytest runs together (they take about 20 s)
-MODES = ("before", "after", "off")  # install() before any import / after collection / no switch
+EVERY_PROCESS = HERE / "every_process"  # its sitecustomize.py switches each process as it starts
 
 
-def launch(suite: Suite, workdir: Path, mode: str, report: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(workdir)])
-    env["FERROSOCKET_DROPIN_SWITCH"] = mode
-    env["FERROSOCKET_DROPIN_REPORT"] = str(report)
-    env["FERROSOCKET_DROPIN_ALLOW"] = json.dumps(suite.allow)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    targets = [str(p.relative_to(workdir)) for t in suite.targets for p in sorted(workdir.glob(t))]
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "upstream_plugin",
-        "-p",
-        "anyio",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-rfEx",
-        f"--rootdir={workdir}",
-        *targets,
-    ]
-    return subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+def select_targets(suite: Suite, workdir: Path) -> list[str]:
+    """The paths pytest runs, relative to ``workdir``."""
+    paths: list[Path] = []
+    for target in suite.targets:
+        found = sorted(workdir.glob(target))
+        if not found:
+            raise SystemExit(f"{suite.project}: no target matches {target!r}")
+        paths += found
+    if suite.mentions is not None:
+        needle = suite.mentions.lower()
+        paths = [p for p in paths if needle in p.read_text(encoding="utf-8", errors="replace").lower()]
+    return [str(p.relative_to(workdir)) for p in paths]
+
+
+@dataclass
+class Run:
+    suite: Suite
+    mode: str  # "before", "after" or "off"
+    workdir: Path
+    targets: list[str]
+    scratch: Path  # the run's report, output and per-process counts
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    seconds: float = 0.0
+    rc: int = -1
+    output: str = ""
+    report: dict[str, Any] | None = None
+    # One record per switched Python process: its argv and how many of each class it built.
+    processes: list[dict[str, Any]] = field(default_factory=list)
+    # peers: the same switch, re-running only the tests whose outcome differed from the baseline.
+    rerun: Run | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.suite.project} (install() {self.mode})" if self.mode != "off" else self.suite.project
+
+    def start(self) -> None:
+        self.scratch.mkdir(parents=True)
+        (self.scratch / "processes").mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        path = [str(HERE), str(self.workdir)]
+        if self.mode == "before":
+            path.insert(0, str(EVERY_PROCESS))
+        env["PYTHONPATH"] = os.pathsep.join(path)
+        env["FERROSOCKET_DROPIN_SWITCH"] = self.mode
+        env["FERROSOCKET_DROPIN_REPORT"] = str(self.scratch / "report.json")
+        env["FERROSOCKET_DROPIN_PROCESSES"] = str(self.scratch / "processes")
+        env["FERROSOCKET_DROPIN_ALLOW"] = json.dumps(self.suite.allow)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "upstream_plugin",
+            "-p",
+            "anyio",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rfEx",
+            f"--rootdir={self.workdir}",
+            *self.targets,
+        ]
+        if self.mode == "before":
+            # sitecustomize imported Starlette, and so anyio, before pytest started: pytest then
+            # warns that it cannot rewrite the asserts of anyio's pytest plugin (an error under
+            # the upstream warning filters). The tests' own modules are rewritten as usual.
+            command[3:3] = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        with open(self.scratch / "output.txt", "wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.started = time.monotonic()
+
+    def finish(self, killed: str = "") -> None:
+        assert self.process is not None
+        if killed:
+            self.process.kill()
+        self.rc = self.process.wait()
+        self.seconds = time.monotonic() - self.started
+        self.output = (self.scratch / "output.txt").read_text(encoding="utf-8", errors="replace") + killed
+        report = self.scratch / "report.json"
+        self.report = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+        for record in sorted((self.scratch / "processes").glob("*.json")):
+            self.processes.append(json.loads(record.read_text(encoding="utf-8")))
+
+
+def run_all(runs: list[Run], jobs: int, timeout: float) -> None:
+    """Runs at most ``jobs`` pytest processes at a time, all within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    waiting, running = list(runs), list[Run]()
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            run = waiting.pop(0)
+            run.start()
+            running.append(run)
+        time.sleep(0.2)
+        for run in list(running):
+            assert run.process is not None
+            if run.process.poll() is not None:
+                run.finish()
+                running.remove(run)
+            elif time.monotonic() > deadline:
+                run.finish(killed=f"\n[killed: the runs took more than {timeout:.0f} s]")
+                running.remove(run)
+        if time.monotonic() > deadline:
+            for run in waiting:
+                run.scratch.mkdir(parents=True, exist_ok=True)
+                run.output = f"[not started: the runs took more than {timeout:.0f} s]"
+            waiting.clear()
 
 
 def backend_of(nodeid: str) -> str:
@@ -196,45 +342,73 @@ def backend_of(nodeid: str) -> str:
     return match.group(1) if match else "-"
 
 
-@dataclass
-class Run:
-    mode: str
-    rc: int
-    output: str
-    report: dict[str, Any] | None
-
-
-def check_run(suite: Suite, run: Run, baseline: Run) -> list[str]:
-    """Prints one switched run's summary; returns its problems."""
-    name = f"{suite.project} (install() {run.mode})"
-    if run.report is None:
-        return [f"{name}: pytest wrote no report (exit {run.rc})"]
-    report = run.report
-    outcomes: dict[str, str] = report["outcomes"]
-    ferro: dict[str, int] = report["ferrosocket"]
-    theirs: dict[str, int] = report["starlette"]
+def summarize(run: Run) -> None:
+    assert run.report is not None
+    outcomes: dict[str, str] = run.report["outcomes"]
     table: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for nodeid, outcome in outcomes.items():
         table[backend_of(nodeid)][outcome] += 1
-    built = sum(ferro.values())
-    imported = report["imported_at_install"]
-    log(
-        f"-- install() {run.mode}: {len(outcomes)} test cases, pytest exit {run.rc}; "
-        f"{len(imported)} Starlette/FastAPI/test modules were imported at install()"
-    )
+    title = "baseline, no switch" if run.mode == "off" else f"install() {run.mode}"
+    log(f"-- {title}: {len(outcomes)} test cases, pytest exit {run.rc}, {run.seconds:.0f} s")
     for backend in sorted(table):
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(table[backend].items()))
         log(f"   {'backend ' + backend if backend != '-' else 'no backend':<16} {counts}")
+    ferro, theirs = run.report["ferrosocket"], run.report["starlette"]
     log(
-        f"   ferrosocket.WebSocket built: {built} (in {sum(1 for n in ferro.values() if n)} tests); "
+        f"   in the pytest process, ferrosocket.WebSocket built: {sum(ferro.values())} "
+        f"(in {sum(1 for n in ferro.values() if n)} tests); "
         f"Starlette's WebSocket built: {sum(theirs.values())}"
     )
+    if run.processes:
+        log(
+            f"   in all {len(run.processes)} switched Python processes: ferrosocket.WebSocket built "
+            f"{sum(p['ferrosocket'] for p in run.processes)}, Starlette's "
+            f"{sum(p['starlette'] for p in run.processes)}"
+        )
 
+
+def check_baseline(plan: Plan, run: Run) -> list[str]:
+    suite = run.suite
+    if run.report is None:
+        return [f"{run.name} (baseline): pytest wrote no report (exit {run.rc}):\n{run.output[-4000:]}"]
+    summarize(run)
+    outcomes: dict[str, str] = run.report["outcomes"]
+    expected = suite.expected.get(importlib.metadata.version(suite.project), len(outcomes))
+    failing = sorted(n for n, o in outcomes.items() if o not in ("passed", "skipped", "xfailed"))
+    for nodeid in failing:
+        log(f"   fails without the switch: {nodeid}: {run.report['crashes'].get(nodeid, outcomes[nodeid])}")
+    harness_off = sum(run.report["ferrosocket"].values()) or len(outcomes) != expected
+    if harness_off or (run.rc != 0 and (plan.strict or not failing)):
+        log(run.output[-4000:])
+        return [f"{run.name} (baseline): exit {run.rc}, {len(outcomes)} test cases: the harness is off"]
+    return []
+
+
+JUDGED = ("passed", "skipped", "xfailed")  # peers: outcomes without the switch that must not change
+
+
+def differing(run: Run, baseline: Run) -> list[str]:
+    """peers: the tests that passed, skipped or xfailed without the switch, and not so with it."""
+    if run.report is None or baseline.report is None:
+        return []
+    stock: dict[str, str] = baseline.report["outcomes"]
+    return sorted(n for n, o in stock.items() if o in JUDGED and run.report["outcomes"].get(n) != o)
+
+
+def check_run(plan: Plan, run: Run, baseline: Run) -> list[str]:
+    """Prints one switched run's summary; returns its problems."""
+    suite, name = run.suite, run.name
+    if run.report is None:
+        return [f"{name}: pytest wrote no report (exit {run.rc}):\n{run.output[-4000:]}"]
+    summarize(run)
+    report = run.report
+    outcomes: dict[str, str] = report["outcomes"]
+    ferro: dict[str, int] = report["ferrosocket"]
+    stock: dict[str, str] = baseline.report["outcomes"] if baseline.report is not None else {}
     problems: list[str] = []
-    if run.rc != 0:
-        problems.append(f"{name}: pytest exited with {run.rc}")
     if not report["installed"]:
         problems.append(f"{name}: ferrosocket.install() was no longer in effect at the end")
+    imported = report["imported_at_install"]
     # (Starlette's pytest configuration imports starlette.exceptions for its warning filters.)
     early = [
         m
@@ -248,30 +422,77 @@ def check_run(suite: Suite, run: Run, baseline: Run) -> list[str]:
     if run.mode == "after" and not any(m.startswith("tests.") for m in imported):
         problems.append(f"{name}: the test modules were not imported before install()")
     expected = suite.expected.get(importlib.metadata.version(suite.project))
-    if baseline.report is not None and len(outcomes) != len(baseline.report["outcomes"]):
-        problems.append(
-            f"{name}: {len(outcomes)} test cases ran, {len(baseline.report['outcomes'])} without the switch"
-        )
+    if baseline.report is not None and len(outcomes) != len(stock):
+        problems.append(f"{name}: {len(outcomes)} test cases ran, {len(stock)} without the switch")
     if expected is not None and len(outcomes) != expected:
         problems.append(f"{name}: {len(outcomes)} test cases ran, {expected} expected")
-    bad = sorted(n for n, o in outcomes.items() if o not in ("passed", "xfailed"))
+
+    last_outcomes, crashes = outcomes, report["crashes"]  # (after a re-run: its outcomes)
+    if plan.strict:
+        if run.rc != 0:
+            problems.append(f"{name}: pytest exited with {run.rc}")
+        bad = sorted(n for n, o in outcomes.items() if o not in ("passed", "xfailed"))
+        stray = sorted(n for n, o in outcomes.items() if o == "xfailed" and n not in suite.allow)
+        if stray:
+            problems.append(f"{name}: xfailed upstream: {', '.join(stray)}")
+    else:
+        if run.rc not in (0, 1):
+            problems.append(f"{name}: pytest exited with {run.rc}")
+        judged = {n: o for n, o in stock.items() if o in JUDGED}
+        bad = differing(run, baseline)
+        mended = sorted(n for n, o in outcomes.items() if o == "passed" and n in stock and n not in judged)
+        for nodeid in mended:
+            log(f"   fails without the switch, passes with it: {nodeid}")
+        if bad and run.rerun is not None:
+            # A test that really breaks under the switch breaks again when re-run alone; one that
+            # timed out on a busy machine passes. Both are listed.
+            again = run.rerun.report or {"outcomes": {}, "crashes": {}}
+            flaky = [n for n in bad if again["outcomes"].get(n) == judged[n]]
+            for nodeid in flaky:
+                log(
+                    f"   re-run with the switch, as without it: {nodeid} (first run: {outcomes.get(nodeid)}: "
+                    f"{report['crashes'].get(nodeid, '')})"
+                )
+            bad = [n for n in bad if n not in flaky]
+            if run.rerun.report is None:
+                problems.append(f"{name}: the re-run wrote no report:\n{run.rerun.output[-4000:]}")
+            last_outcomes = {**outcomes, **again["outcomes"]}
+            crashes = {**report["crashes"], **again["crashes"]}
+        log(
+            f"   {len(judged) - len(bad)} of the {len(judged)} test cases that pass (or skip, or xfail) "
+            "without the switch do the same with it"
+        )
     if bad:
-        problems.append(f"{name}: not passed: {', '.join(f'{n} ({outcomes[n]})' for n in bad)}")
-    stray = sorted(n for n, o in outcomes.items() if o == "xfailed" and n not in suite.allow)
-    if stray:
-        problems.append(f"{name}: xfailed upstream: {', '.join(stray)}")
+        problems.append(
+            f"{name}: not as without the switch ({len(bad)}): "
+            + "; ".join(
+                f"{n} ({last_outcomes.get(n, 'missing')}: {crashes.get(n, '')})".replace(": )", ")")
+                for n in bad
+            )
+        )
+
+    built = sum(ferro.values()) + sum(p["ferrosocket"] for p in run.processes)
     if built == 0:
         problems.append(f"{name}: no ferrosocket.WebSocket was built: the switch is not active")
-    if any(theirs.values()):
-        where = ", ".join(f"{n} ({c})" for n, c in sorted(theirs.items()) if c)
-        problems.append(f"{name}: Starlette's own WebSocket class was built: {where}")
+    reruns = [run.rerun] if run.rerun is not None else []
+    for counted in [report] + [r.report for r in reruns if r.report is not None]:
+        if any(counted["starlette"].values()):
+            where = ", ".join(f"{n} ({c})" for n, c in sorted(counted["starlette"].items()) if c)
+            problems.append(f"{name}: Starlette's own WebSocket class was built: {where}")
+    if run.mode == "before":
+        if not any("pytest" in " ".join(p["argv"]) for p in run.processes):
+            problems.append(f"{name}: the pytest process wrote no count: was it switched as it started?")
+        for record in run.processes + [p for r in reruns for p in r.processes]:
+            if record["starlette"] or not record["installed"]:
+                problems.append(
+                    f"{name}: a process built Starlette's WebSocket {record['starlette']} times "
+                    f"(switch on at exit: {record['installed']}): {' '.join(record['argv'])}"
+                )
     # One for one: each test builds as many ferrosocket objects as it builds Starlette objects
     # without the switch.
     if baseline.report is not None:
         expected_counts: dict[str, int] = baseline.report["starlette"]
-        both = [
-            n for n, o in outcomes.items() if o == "passed" and baseline.report["outcomes"].get(n) == "passed"
-        ]
+        both = [n for n, o in outcomes.items() if o == "passed" and stock.get(n) == "passed"]
         differ = sorted(n for n in both if ferro.get(n, 0) != expected_counts.get(n, 0))
         if differ:
             problems.append(
@@ -287,24 +508,6 @@ def check_run(suite: Suite, run: Run, baseline: Run) -> list[str]:
     return problems
 
 
-def check_baseline(suite: Suite, run: Run) -> list[str]:
-    if run.report is None:
-        return [f"{suite.project} (baseline): pytest wrote no report (exit {run.rc}):\n{run.output[-4000:]}"]
-    outcomes = run.report["outcomes"]
-    counts = collections.Counter(outcomes.values())
-    built = sum(run.report["starlette"].values())
-    log(
-        f"-- baseline, no switch: {len(outcomes)} test cases, "
-        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        + f"; Starlette's WebSocket built: {built}; ferrosocket's: {sum(run.report['ferrosocket'].values())}"
-    )
-    expected = suite.expected.get(importlib.metadata.version(suite.project), len(outcomes))
-    if run.rc != 0 or sum(run.report["ferrosocket"].values()) or len(outcomes) != expected:
-        log(run.output[-4000:])
-        return [f"{suite.project} (baseline): exit {run.rc}, {len(outcomes)} test cases: the harness is off"]
-    return []
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -313,42 +516,59 @@ def main() -> int:
         "--cache", type=Path, default=REPO / "target" / "dropin", help="where the sdists are kept"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("suites", nargs="*", default=[s.project for s in SUITES], help="starlette, fastapi")
+    parser.add_argument(
+        "--peers", action="store_true", help="the peers plan (whole suites) instead of the drop-in one"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="pytest processes at a time (default: the plan's)"
+    )
+    parser.add_argument("suites", nargs="*", help="starlette, fastapi (default: both)")
     args = parser.parse_args()
 
+    plan = PEERS if args.peers else DROPIN
     start = time.monotonic()
-    chosen = [s for s in SUITES if s.project in args.suites]
-    workroot = Path(tempfile.mkdtemp(prefix="ferrosocket-dropin-"))
+    chosen = [s for s in plan.suites if not args.suites or s.project in args.suites]
+    workroot = Path(tempfile.mkdtemp(prefix=f"ferrosocket-{plan.name}-"))
     problems: list[str] = []
     try:
-        running = []
+        runs: list[Run] = []
         for suite in chosen:
             version = importlib.metadata.version(suite.project)
             log(f"== {suite.project} {version}: fetching the sdist")
             sdist = fetch_sdist(suite.project, version, args.cache)
             workdir = workroot / suite.project
             files = extract(sdist, suite.files, workdir)
-            log(f"   {sdist.name}: {len(files)} files extracted into {workdir}")
-            for mode in MODES:
-                report = workroot / f"{suite.project}-{mode}.json"
-                running.append((suite, version, mode, report, launch(suite, workdir, mode, report)))
-        runs: dict[tuple[str, str], Run] = {}
-        deadline = time.monotonic() + TIMEOUT
-        for suite, _version, mode, report, process in running:
-            try:
-                output, _ = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                output, _ = process.communicate()
-                output += f"\n[killed: the runs took more than {TIMEOUT} s]"
-            data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
-            runs[suite.project, mode] = Run(mode, process.returncode, output, data)
+            targets = select_targets(suite, workdir)
+            log(f"   {sdist.name}: {len(files)} files extracted into {workdir}; {len(targets)} targets")
+            for mode in plan.modes:
+                runs.append(Run(suite, mode, workdir, targets, workroot / "runs" / f"{suite.project}-{mode}"))
+        run_all(runs, args.jobs or plan.jobs or len(runs), plan.timeout)
+        if not plan.strict:
+            reruns: list[Run] = []
+            for run in runs:
+                baseline = next(r for r in runs if r.suite is run.suite and r.mode == "off")
+                nodeids = differing(run, baseline) if run.mode != "off" else []
+                if nodeids:
+                    log(
+                        f"== {run.name}: re-running alone {len(nodeids)} test cases not as without the switch"
+                    )
+                    run.rerun = Run(
+                        run.suite,
+                        run.mode,
+                        run.workdir,
+                        nodeids,
+                        run.scratch.with_name(run.scratch.name + "-rerun"),
+                    )
+                    reruns.append(run.rerun)
+            run_all(reruns, 1, plan.timeout)
         for suite in chosen:
-            log(f"== {suite.project} {importlib.metadata.version(suite.project)}: {' '.join(suite.targets)}")
-            baseline = runs[suite.project, "off"]
-            problems += check_baseline(suite, baseline)
-            for mode in MODES[:-1]:
-                problems += check_run(suite, runs[suite.project, mode], baseline)
+            version = importlib.metadata.version(suite.project)
+            mine = {run.mode: run for run in runs if run.suite is suite}
+            log(f"== {suite.project} {version} ({plan.name}): {' '.join(mine['off'].targets)}")
+            baseline = mine["off"]
+            problems += check_baseline(plan, baseline)
+            for mode in plan.modes[:-1]:
+                problems += check_run(plan, mine[mode], baseline)
             for nodeid, reason in sorted(suite.allow.items()):
                 log(f"   allowance: {nodeid}: {reason}")
     finally:
@@ -356,12 +576,12 @@ def main() -> int:
             log(f"kept {workroot}")
         else:
             shutil.rmtree(workroot, ignore_errors=True)
-    log(f"== drop-in run: {time.monotonic() - start:.1f} s")
+    log(f"== {plan.name} run: {time.monotonic() - start:.1f} s")
     if problems:
         for problem in problems:
             log(f"FAIL {problem}")
         return 1
-    log("OK: both suites pass with ferrosocket.install() on")
+    log(f"OK: with ferrosocket.install() on, every suite passes as without it ({plan.name})")
     return 0
 
 

@@ -7,11 +7,13 @@ to ``$FERROSOCKET_DROPIN_REPORT`` at the end:
 * ``starlette``: instances of Starlette's own ``WebSocket`` class built (its ``__init__`` ran),
   per test: with the switch on there must be none;
 * ``outcomes``: the outcome of every test (passed / failed / skipped / xfailed / xpassed / error);
+* ``crashes``: for each test that failed or errored, the key line of its (first) traceback;
 * ``installed``: whether the switch was still on when the session ended.
 
-``FERROSOCKET_DROPIN_SWITCH`` is ``before`` (the default: install as the plugin loads),
-``after`` (install once every test module, with its apps and routes, has been imported) or
-``off`` (no switch, only the counts: the baseline run).
+``FERROSOCKET_DROPIN_SWITCH`` is ``before`` (the default: install() already ran as the process
+started, in ``every_process/sitecustomize.py``, which run_upstream.py puts on ``PYTHONPATH`` so
+that every Python subprocess is switched too), ``after`` (install once every test module, with its
+apps and routes, has been imported) or ``off`` (no switch, only the counts: the baseline run).
 
 ``FERROSOCKET_DROPIN_ALLOW`` (JSON ``{node id: reason}``) marks the upstream tests that need an
 allowance as ``xfail(strict=True)``, so an allowance that is no longer needed fails the run.
@@ -28,7 +30,7 @@ from typing import Any
 
 import ferrosocket  # noqa: I001 (before pytest and Starlette, on purpose)
 
-# FERROSOCKET_DROPIN_SWITCH says when to switch: "before" (here, as the plugin loads: before
+# FERROSOCKET_DROPIN_SWITCH says when to switch: "before" (as the process started: before pytest,
 # conftest.py, the test modules, Starlette and FastAPI are imported), "after" (once every test
 # module is imported and its apps and routes are built), or "off" (the baseline: counts only).
 SWITCH = os.environ.get("FERROSOCKET_DROPIN_SWITCH", "before")
@@ -45,7 +47,13 @@ def _install() -> None:
 
 
 if SWITCH == "before":
-    _install()
+    _started: Any = sys.modules.get("sitecustomize")
+    if not ferrosocket.installed() or not hasattr(_started, "IMPORTED_AT_INSTALL"):
+        raise RuntimeError(
+            "FERROSOCKET_DROPIN_SWITCH=before: every_process/sitecustomize.py did not run install() "
+            "as the process started (is its directory first on PYTHONPATH?)"
+        )
+    _at_install.extend(_started.IMPORTED_AT_INSTALL)
 
 import pytest  # noqa: E402
 import starlette.websockets  # noqa: E402
@@ -57,6 +65,7 @@ _counts: dict[str, collections.Counter[str]] = {
     "starlette": collections.Counter(),
 }
 _outcomes: dict[str, str] = {}
+_crashes: dict[str, str] = {}  # node id -> the key line of its first failure
 _allow: dict[str, str] = json.loads(os.environ.get("FERROSOCKET_DROPIN_ALLOW", "{}"))
 
 
@@ -117,6 +126,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         # A teardown error after a passed call still counts against the test.
         if _outcomes.get(report.nodeid) in (None, "passed") or outcome == "error":
             _outcomes[report.nodeid] = outcome
+        if report.failed and report.nodeid not in _crashes:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            _crashes[report.nodeid] = str(getattr(crash, "message", report.longrepr))[:500]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -130,6 +142,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "installed": ferrosocket.installed(),
         "exitstatus": int(exitstatus),
         "outcomes": _outcomes,
+        "crashes": _crashes,
         "ferrosocket": dict(_counts["ferrosocket"]),
         "starlette": dict(_counts["starlette"]),
     }
