@@ -116,7 +116,7 @@ fuzz: venv ## atheris harnesses (tests/fuzz/), each FUZZ_SECONDS, on a coverage-
 wheel: venv ## Release wheel (fat LTO, manylinux2014 via zig) and sdist into dist/, auditwheel-checked
 	VENV=$(VENV) scripts/build_wheel.sh
 
-wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the tests; build the sdist
+wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the core suite; the sdist; metadata
 	FERROSOCKET_WHEEL="$$(ls dist/ferrosocket-*.whl)" FERROSOCKET_SDIST="$$(ls dist/ferrosocket-*.tar.gz)" \
 		$(PY) -m pytest -p no:cacheprovider -s tests/wheel
 
