@@ -1,6 +1,6 @@
 # ferrosocket developer tasks. `make` alone lists them.
 # Needs only Rust (cargo), Python 3.11+ with pip, and the package registries:
-# everything else comes from requirements-dev.txt into .venv.
+# everything else comes from requirements-dev.txt (requirements/*.txt, by purpose) into .venv.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,6 +10,8 @@ MAKEFLAGS += --no-print-directory
 PYTHON3 ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
+# requirements-dev.txt includes the files of requirements/ (requirements/README.md).
+REQUIREMENTS := requirements-dev.txt $(sort $(wildcard requirements/*.txt))
 # A copy of the requirements last installed: the venv is re-installed only when they differ.
 STAMP   := $(VENV)/.requirements-dev.installed
 # Python trees that exist, for ruff.
@@ -19,7 +21,7 @@ PY_DIRS := $(wildcard python tests examples benches scripts)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
 VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
 
-.PHONY: help venv build-dev build-release test lint bench dropin peers demo clean distclean
+.PHONY: help venv build-dev build-release test test-core test-pythons lint format bench dropin peers demo clean distclean
 
 help: ## List the targets
 	@echo "ferrosocket: make TARGET"
@@ -28,13 +30,14 @@ help: ## List the targets
 $(PY):
 	$(PYTHON3) -m venv $(VENV)
 
-$(STAMP): requirements-dev.txt | $(PY)
-	@if cmp -s requirements-dev.txt $@; then \
-		touch $@; \
+$(STAMP): $(REQUIREMENTS) | $(PY)
+	@cat $(REQUIREMENTS) > $@.new; \
+	if cmp -s $@.new $@; then \
+		rm $@.new; touch $@; \
 	else \
 		echo "installing requirements-dev.txt into $(VENV)"; \
 		$(PY) -m pip install --disable-pip-version-check --progress-bar off -q -r requirements-dev.txt; \
-		cp requirements-dev.txt $@; \
+		mv $@.new $@; \
 	fi
 
 venv: $(STAMP) ## Create .venv and install requirements-dev.txt (again only when it changed)
@@ -52,13 +55,33 @@ test: build-dev ## All tests: cargo test (pure Rust core) then pytest
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; fi; \
 	exit $$rc
 
-lint: venv ## rustfmt, clippy (core and python feature), ruff, mypy --strict
+# The core suite (CORE_SUITE in tests/conftest.py) needs only requirements/tests-core.txt: it is
+# what every wheel is tested with (wheels.yml) and what runs on the other CPythons.
+test-core: build-dev ## The core suite only (pytest --core): datastructures, WebSocket, Starlette conformance
+	$(PY) -m pytest -p anyio --core
+
+test-pythons: venv ## The core suite on every other CPython 3.11+ found on PATH or under pyenv
+	$(PY) scripts/test_other_pythons.py
+
+format: venv ## Format in place: cargo fmt, ruff format
+	cargo fmt --all
+	$(VENV)/bin/ruff format $(PY_DIRS)
+
+# The README's python blocks, extracted for the type checkers (scripts/readme_code.py).
+README_CODE := target/readme_code
+
+lint: build-dev ## rustfmt, clippy (core and python feature), ruff, mypy --strict, pyright, stubtest
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV_ENV) cargo clippy --all-targets --features python -- -D warnings
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
-	$(VENV)/bin/mypy --strict python/ferrosocket examples
+	$(PY) scripts/readme_code.py README.md $(README_CODE)
+	$(VENV)/bin/mypy --strict python/ferrosocket examples tests/typing
+	@# The README's blocks as a user writes them: unannotated functions allowed, their bodies checked.
+	$(VENV)/bin/mypy --strict --allow-untyped-defs --allow-incomplete-defs $(README_CODE)
+	$(VENV)/bin/pyright --pythonpath $(abspath $(PY)) --warnings
+	$(PY) -m mypy.stubtest ferrosocket._core
 
 # BENCH_ARGS go to benches/report.py: e.g. --processes 9, --check (exit 1 on a missed target), --quick.
 bench: venv ## Benchmarks: cargo bench (Rust core), then ferrosocket vs Starlette on a release build
@@ -98,7 +121,7 @@ fuzz: venv ## atheris harnesses (tests/fuzz/), each FUZZ_SECONDS, on a coverage-
 wheel: venv ## Release wheel (fat LTO, manylinux2014 via zig) and sdist into dist/, auditwheel-checked
 	VENV=$(VENV) scripts/build_wheel.sh
 
-wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the tests; build the sdist
+wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the core suite; the sdist; metadata
 	FERROSOCKET_WHEEL="$$(ls dist/ferrosocket-*.whl)" FERROSOCKET_SDIST="$$(ls dist/ferrosocket-*.tar.gz)" \
 		$(PY) -m pytest -p no:cacheprovider -s tests/wheel
 

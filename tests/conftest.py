@@ -175,3 +175,49 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     detail = ", ".join(f"{kind}: {n}" for kind, n in sorted(counter.by_kind.items()))
     mode = " (SELF-TEST: the reference against itself)" if SELFTEST else ""
     terminalreporter.write_line(f"differential examples run: {counter.total}{mode} [{detail}]")
+
+
+# --- The core suite ---------------------------------------------------------------------------
+# `pytest --core`: the Rust-backed datastructures, the WebSocket's behaviour and its conformance
+# with Starlette, needing only requirements/tests-core.txt (packages every platform has). It is
+# what each built wheel is tested with on every platform (scripts/installed_wheel_tests.py) and
+# what .ci/run runs on every CPython besides the main one. Paths relative to tests/.
+CORE_SUITE = frozenset(
+    {
+        "test_diff_datastructures.py",
+        "test_diff_websocket.py",
+        "test_hardening.py",
+        "test_headers_cache.py",
+        "test_json_compat.py",
+        "test_json_scans.py",
+        "test_memory.py",
+        "test_no_panic.py",
+        "test_packaging.py",
+        "test_websocket.py",
+        "dropin/test_dropin_order.py",
+        "dropin/test_dropin_switch.py",
+    }
+)
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--core",
+        action="store_true",
+        help="collect only the core suite (CORE_SUITE in tests/conftest.py: requirements/tests-core.txt)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("core"):
+        return None
+    try:
+        relative = collection_path.resolve().relative_to(TESTS_DIR).as_posix()
+    except ValueError:
+        return None
+    if relative == ".":
+        return None
+    if collection_path.is_dir():
+        return not any(name.startswith(f"{relative}/") for name in CORE_SUITE) or None
+    return relative not in CORE_SUITE or None

@@ -10,6 +10,8 @@
 //! Bounded: `FUZZ_CASES` cases per target (default 256, a few seconds in all for `cargo test`).
 //! A longer run: `FUZZ_CASES=100000 cargo test --profile fast --test fuzz_core` (about 50 s).
 //! A failure prints the shrunk input; nothing is written to the tree.
+// clippy.toml's allow-*-in-tests cover #[test] functions and #[cfg(test)] modules only; this
+// crate's helpers (fixture readers, reference implementations, strategies) are outside them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -34,6 +34,11 @@ START_TIMEOUT = 30.0  # seconds for uvicorn to import the app and listen
 START_ATTEMPTS = 3  # the free port can be taken between our check and uvicorn's bind: retry
 TEST_TIMEOUT = 60.0  # seconds for one test's whole conversation
 
+# uvicorn runs in a process group of its own, stopped with SIGTERM/SIGKILL (stop() below).
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="needs POSIX process groups and signals (os.killpg)"
+)
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -1,5 +1,7 @@
 //! Replays tests/fixtures/urllib_cases.json (CPython 3.11 answers, written by
 //! tests/fixtures/gen_urllib_cases.py) against the Rust ports of urllib.parse.
+// clippy.toml's allow-*-in-tests cover #[test] functions and #[cfg(test)] modules only; this
+// crate's helpers (fixture readers, reference implementations, strategies) are outside them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

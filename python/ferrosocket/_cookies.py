@@ -19,5 +19,6 @@ def cookie_parser(cookie_string: str) -> dict[str, str]:
             key, val = "", chunk
         key, val = key.strip(), val.strip()
         if key or val:
-            cookie_dict[key] = http_cookies._unquote(val)
+            # Starlette calls the same private stdlib helper: its unquoting is the reference.
+            cookie_dict[key] = http_cookies._unquote(val)  # pyright: ignore[reportPrivateUsage]
     return cookie_dict

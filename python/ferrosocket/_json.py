@@ -39,7 +39,8 @@ import enum
 import json
 from typing import Any, Final
 
-import orjson  # noqa: F401  (the Rust functions import it: a missing orjson fails here, at import)
+# The Rust functions import it: a missing orjson fails here, at import.
+import orjson  # noqa: F401  # pyright: ignore[reportUnusedImport]
 
 from ferrosocket._core import dumps_bytes, dumps_text, loads_bytes, loads_text
 

@@ -15,7 +15,9 @@ mod url;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+// Needs the GIL: a free-threaded CPython turns it back on at import, until the thread
+// safety of the classes is proven (README: free-threaded Python).
+#[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<headers::Headers>()?;

@@ -52,6 +52,7 @@ import asyncio
 import json
 import random
 import re
+import sys
 import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -70,6 +71,11 @@ from e2e_servers import Server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
+
+# The servers run in process groups of their own, stopped with SIGTERM/SIGKILL (e2e_servers.py).
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="needs POSIX process groups and signals (os.killpg)"
+)
 
 T = TypeVar("T")
 
