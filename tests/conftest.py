@@ -184,6 +184,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 # what .ci/run runs on every CPython besides the main one. Paths relative to tests/.
 CORE_SUITE = frozenset(
     {
+        "test_comparisons.py",
+        "test_copy_pickle.py",
         "test_diff_datastructures.py",
         "test_diff_websocket.py",
         "test_hardening.py",
@@ -193,6 +195,8 @@ CORE_SUITE = frozenset(
         "test_memory.py",
         "test_no_panic.py",
         "test_packaging.py",
+        "test_reentrancy.py",
+        "test_trust.py",
         "test_websocket.py",
         "dropin/test_dropin_order.py",
         "dropin/test_dropin_switch.py",
