@@ -34,3 +34,16 @@ __all__ = [
     "installed",
     "uninstall",
 ]
+
+# Encode once, send to many (docs/broadcast.md).
+from ferrosocket._broadcast import BroadcastFailure, BroadcastResult, broadcast  # noqa: E402
+from ferrosocket._prepared import MessageSink, PreparedMessage, send_prepared  # noqa: E402
+
+__all__ += [
+    "BroadcastFailure",
+    "BroadcastResult",
+    "MessageSink",
+    "PreparedMessage",
+    "broadcast",
+    "send_prepared",
+]
