@@ -3,6 +3,8 @@
 ``from ferrosocket import WebSocket`` and use it exactly like ``starlette.websockets.WebSocket``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ferrosocket._core import __version__
 from ferrosocket._install import adopt, install, installed, uninstall
 from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
@@ -47,3 +49,17 @@ __all__ += [
     "broadcast",
     "send_prepared",
 ]
+
+# Channels across processes (docs/scaling.md): needs the `redis` extra, so imported on first use.
+if TYPE_CHECKING:
+    from ferrosocket.channels import ChannelGap, RedisChannels
+
+__all__ += ["ChannelGap", "RedisChannels"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ChannelGap", "RedisChannels"):
+        from ferrosocket import channels
+
+        return getattr(channels, name)
+    raise AttributeError(f"module 'ferrosocket' has no attribute {name!r}")
