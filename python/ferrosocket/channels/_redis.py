@@ -171,6 +171,7 @@ class RedisChannels:
         self._reader: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
+        self._stopping = asyncio.Event()  # set by close(): ends the reader's backoff waits
         self._script: Any = None
         self.reconnects = 0
         """How many times the reader lost Redis and got it back (for monitoring)."""
@@ -205,18 +206,25 @@ class RedisChannels:
 
     async def close(self) -> None:
         """Stops reading, forgets every membership (the connections stay open), and closes the
-        Redis client if this object made it. Idempotent."""
+        Redis client if this object made it. Idempotent; never waits much longer than ``block``."""
         self._closed = True
-        tasks = [task for task in (self._reader, self._sweeper) if task is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
+        self._stopping.set()
+        reader, sweeper = self._reader, self._sweeper
         self._reader = self._sweeper = None
+        if sweeper is not None:
+            sweeper.cancel()
+            await asyncio.wait({sweeper})
+        if reader is not None and not reader.done():
+            # The reader ends by itself once its XREAD returns: a wake-up makes that now. (No
+            # cancellation mid-command unless that fails: redis-py may turn a CancelledError
+            # into a ConnectionError while it drops the connection.)
+            await self._wake()
+            done, _ = await asyncio.wait({reader}, timeout=self._block_ms / 1000 + 2.0)
+            if not done:
+                reader.cancel()
+                done, _ = await asyncio.wait({reader}, timeout=2.0)
+                if not done:
+                    logger.warning("the channel reader did not stop")
         self._positions.clear()
         self._membership = Membership()
         if self._owns_client:
@@ -317,7 +325,7 @@ class RedisChannels:
 
         delay = self._backoff[0]
         lost = False
-        while True:
+        while not self._closed:
             try:
                 if lost:
                     await self._resume()
@@ -327,18 +335,33 @@ class RedisChannels:
                 await self._read_once()
                 delay = self._backoff[0]
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as error:
+                if self._stopped():
+                    return
                 if not lost:
                     logger.warning("Redis unreachable (%r): retrying with backoff", error)
                 lost = True
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                await self._pause(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, self._backoff[1])
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                if self._stopped():
+                    return
                 logger.exception("channel reader: unexpected error; retrying")
                 lost = True
-                await asyncio.sleep(delay)
+                await self._pause(delay)
                 delay = min(delay * 2, self._backoff[1])
+
+    def _stopped(self) -> bool:
+        """Closed, or this task was cancelled (redis-py may have turned the cancellation into a
+        ConnectionError while it dropped the connection: never read on after that)."""
+        task = asyncio.current_task()
+        return self._closed or (task is not None and task.cancelling() > 0)
+
+    async def _pause(self, seconds: float) -> None:
+        """The backoff wait; close() ends it early."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _resume(self) -> None:
         """After an outage: a channel whose stream restarted (Redis lost its data) or now ends
@@ -357,7 +380,7 @@ class RedisChannels:
         for channel, position in self._positions.items():
             streams[self._stream_key(channel)] = position.last_id
         response = await self._client.xread(streams, count=self._batch, block=self._block_ms)
-        if not response:
+        if not response or self._closed:
             return
         items = response.items() if isinstance(response, dict) else response
         for key, entries in items:
@@ -370,7 +393,7 @@ class RedisChannels:
     async def _deliver(self, channel: str, entries: Any) -> None:
         for entry_id, fields in entries:
             position = self._positions.get(channel)
-            if position is None:
+            if position is None or self._closed:
                 return  # everyone here left the channel meanwhile
             number, epoch = _entry_number(fields)
             if number is not None:
