@@ -355,6 +355,25 @@ async def test_a_gap_beyond_retention_is_reported_with_its_count(
     await proxy.close()
 
 
+async def test_a_join_that_cannot_reach_redis_joins_nothing(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    worker = workers(proxy.url)
+    peers, sockets = await members(2)
+    await worker.join(sockets[0], "known")  # this process reads "known" from now on
+    proxy.cut()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await worker.join(sockets[1], "known", "new")  # "new" needs Redis: nothing is joined
+    assert worker.channels_of(sockets[1]) == frozenset() and worker.members("known") == [sockets[0]]
+    proxy.restore()
+    await worker.join(sockets[1], "known", "new")
+    assert worker.channels_of(sockets[1]) == {"known", "new"}
+    await proxy.close()
+
+
 async def test_close_is_clean(workers: Callable[..., RedisChannels]) -> None:
     worker = workers()
     peers, sockets = await members(1)

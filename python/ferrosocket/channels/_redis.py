@@ -242,13 +242,17 @@ class RedisChannels:
         if self._closed:
             raise RuntimeError("these channels are closed")
         await self.start()
+        # Every new channel's position first, then all the joins at once (no await between them):
+        # a Redis error leaves the connection in none of the channels.
+        tails: dict[str, _Position] = {}
+        while missing := [n for n in dict.fromkeys(names) if n not in self._positions and n not in tails]:
+            for name in missing:
+                tails[name] = await self._tail(name)
         added = False
         for name in names:
-            if name not in self._positions:
-                position = await self._tail(name)
-                if name not in self._positions:  # another join may have added it meanwhile
-                    self._positions[name] = position
-                    added = True
+            if name not in self._positions:  # (or another join added it meanwhile)
+                self._positions[name] = tails[name]
+                added = True
             self._membership.join(websocket, name)
         if is_gone(websocket):  # it went away while we waited for Redis
             self.leave_all(websocket)
