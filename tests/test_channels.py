@@ -9,6 +9,8 @@ worker and Redis; Redis restarts with SIGKILL (no persistence: it loses everythi
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -372,6 +374,22 @@ async def test_a_join_that_cannot_reach_redis_joins_nothing(
     await worker.join(sockets[1], "known", "new")
     assert worker.channels_of(sockets[1]) == {"known", "new"}
     await proxy.close()
+
+
+def test_without_redis_py_a_clear_import_error() -> None:
+    code = """
+import sys
+sys.modules["redis"] = None  # as if the redis extra were not installed
+from ferrosocket import *  # works: the channels are not in __all__
+import ferrosocket
+try:
+    ferrosocket.RedisChannels("redis://127.0.0.1:1/0")
+except ImportError as error:
+    print(error)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ferrosocket.channels needs redis-py: pip install 'ferrosocket[redis]'"
 
 
 async def test_close_is_clean(workers: Callable[..., RedisChannels]) -> None:

@@ -50,11 +50,11 @@ __all__ += [
     "send_prepared",
 ]
 
-# Channels across processes (docs/scaling.md): needs the `redis` extra, so imported on first use.
+# Channels across processes (docs/scaling.md): need the `redis` extra, so imported on first use
+# (and left out of __all__: `from ferrosocket import *` works without redis-py).
 if TYPE_CHECKING:
-    from ferrosocket.channels import ChannelGap, RedisChannels
-
-__all__ += ["ChannelGap", "RedisChannels"]
+    from ferrosocket.channels import ChannelGap as ChannelGap
+    from ferrosocket.channels import RedisChannels as RedisChannels
 
 
 def __getattr__(name: str) -> Any:

@@ -139,8 +139,12 @@ class RedisChannels:
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
         _check_bounds(send_timeout, concurrency)
-        if client is None:
+        try:
             import redis.asyncio
+        except ImportError as error:
+            needs = "ferrosocket.channels needs redis-py: pip install 'ferrosocket[redis]'"
+            raise ImportError(needs) from error
+        if client is None:
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
