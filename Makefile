@@ -109,6 +109,11 @@ peers: build-dev ## Starlette's whole test suite and FastAPI's websocket tests: 
 demo: build-dev ## Run examples/demo.py: a real uvicorn server and a real client, checked
 	$(PY) examples/demo.py
 
+# Needs the redis-server binary (Debian package redis-server).
+.PHONY: demo-cluster
+demo-cluster: build-dev ## Redis + 2 uvicorn workers + clients: a message sent to one worker reaches both
+	$(PY) examples/demo_cluster.py
+
 # FUZZ_SECONDS per harness (default 20); FUZZ_ARGS go to tests/fuzz/run.py (e.g. --only fuzz_url).
 # The proptest targets run in `cargo test`; FUZZ_CASES=N cargo test --test fuzz_core runs them longer.
 FUZZ_SECONDS ?= 20

@@ -13,6 +13,10 @@ that line and the same app runs on Starlette's class.
                         {"event": "message", "name", "text"}; when you leave, the others get
                         {"event": "leave", "name"}
 
+Each event is encoded once and sent to every member by `ferrosocket.broadcast`: a member
+whose connection has gone, or that cannot take a message within SEND_TIMEOUT seconds, is
+reported by the broadcast (it never holds the others back longer than that) and removed.
+
 Run it with:  uvicorn --app-dir examples fastapi_chat:app
 """
 
@@ -28,8 +32,11 @@ ferrosocket.install()  # the one-line switch (before or after the imports and ro
 app = FastAPI(title="ferrosocket chat")
 
 
+SEND_TIMEOUT = 5.0  # seconds a member may take to accept one message before it is dropped
+
+
 class ChatRoom:
-    """The connected members, and a broadcast that drops members whose connection is gone."""
+    """The connected members, and a broadcast that drops members it could not reach."""
 
     def __init__(self) -> None:
         self.members: dict[WebSocket, str] = {}
@@ -48,14 +55,10 @@ class ChatRoom:
             await self.broadcast({"event": "leave", "name": name})
 
     async def broadcast(self, event: dict[str, Any]) -> None:
-        gone: list[WebSocket] = []
-        for websocket in list(self.members):  # a copy: members may join or leave meanwhile
-            try:
-                await websocket.send_json(event)
-            except (WebSocketDisconnect, RuntimeError):
-                gone.append(websocket)  # it went away between its last message and this one
-        for websocket in gone:
-            await self.leave(websocket)
+        # Encoded once; broadcast() reads the members once, so joins and leaves meanwhile are fine.
+        result = await ferrosocket.broadcast(self.members, event, "json", timeout=SEND_TIMEOUT)
+        for failure in result.failures:  # gone (WebSocketDisconnect, RuntimeError) or too slow
+            await self.leave(failure.websocket)
 
 
 room = ChatRoom()

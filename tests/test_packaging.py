@@ -82,9 +82,11 @@ def test_imports_without_starlette() -> None:
 def test_runtime_dependencies_are_orjson_only() -> None:
     from importlib.metadata import requires
 
-    # Starlette is only an extra (the versions the switch supports), never a requirement.
+    # Starlette (the versions the switch supports) and redis (ferrosocket.channels) are extras only.
     required = [r for r in requires("ferrosocket") or [] if "extra ==" not in r]
     assert required == ["orjson>=3.10"]
+    extras = sorted(r.replace(" ", "").replace("'", '"') for r in requires("ferrosocket") or [] if "extra ==" in r)
+    assert extras == ['redis>=5.0;extra=="redis"', 'starlette<1.11,>=1.7;extra=="starlette"']
 
 
 def test_installed_metadata() -> None:

@@ -3,6 +3,8 @@
 ``from ferrosocket import WebSocket`` and use it exactly like ``starlette.websockets.WebSocket``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ferrosocket._core import __version__
 from ferrosocket._install import adopt, install, installed, uninstall
 from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
@@ -34,3 +36,30 @@ __all__ = [
     "installed",
     "uninstall",
 ]
+
+# Encode once, send to many (docs/broadcast.md).
+from ferrosocket._broadcast import BroadcastFailure, BroadcastResult, broadcast  # noqa: E402
+from ferrosocket._prepared import MessageSink, PreparedMessage, send_prepared  # noqa: E402
+
+__all__ += [
+    "BroadcastFailure",
+    "BroadcastResult",
+    "MessageSink",
+    "PreparedMessage",
+    "broadcast",
+    "send_prepared",
+]
+
+# Channels across processes (docs/scaling.md): need the `redis` extra, so imported on first use
+# (and left out of __all__: `from ferrosocket import *` works without redis-py).
+if TYPE_CHECKING:
+    from ferrosocket.channels import ChannelGap as ChannelGap
+    from ferrosocket.channels import RedisChannels as RedisChannels
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ChannelGap", "RedisChannels"):
+        from ferrosocket import channels
+
+        return getattr(channels, name)
+    raise AttributeError(f"module 'ferrosocket' has no attribute {name!r}")

@@ -1,0 +1,474 @@
+"""``RedisChannels``: named channels that span processes and hosts, carried on Redis Streams.
+
+Publishing (any process): the message is encoded once (``PreparedMessage``) and appended to the
+channel's stream by one Lua script, which also numbers it (``n``: 1, 2, ... per channel) and tags
+it with the stream's epoch (``e``: when its numbering started, so a Redis that lost its data is
+told apart from one that trimmed it); ``XADD ... MAXLEN ~ maxlen`` keeps at least the last
+``maxlen`` messages.
+
+Delivering (each process with members): one reader task ``XREAD``s every channel that has a local
+member, from the last id it delivered, and hands each entry's payload, as it is (a text frame's
+UTF-8 bytes become a ``str`` once per process: ASGI text frames are ``str``), to the local members
+through ``broadcast``. A number that skips reports a gap (messages trimmed before this process
+read them); a new epoch reports a reset. On a Redis error the reader retries with exponential
+backoff and jitter, then reads on from the last id it delivered: what was published meanwhile is
+delivered, in order, once. A connection whose send fails because it has gone leaves all its
+channels; so does any connection found disconnected by the periodic sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ferrosocket._broadcast import BroadcastFailure, _check_bounds, _prepare, broadcast
+from ferrosocket._json import dumps_bytes
+from ferrosocket._prepared import PreparedMessage
+from ferrosocket.channels._membership import Membership, check_can_join, is_gone
+from ferrosocket.channels._names import ChannelNames
+
+__all__ = ["ChannelGap", "RedisChannels"]
+
+logger = logging.getLogger("ferrosocket.channels")
+
+# KEYS: the stream, the channel's counter hash. ARGV: maxlen, the payload's field ("t": text,
+# "b": binary), the payload. Returns the new entry's id.
+_PUBLISH: Final = """
+local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
+local e
+if n == 1 then
+  local now = redis.call('TIME')
+  e = now[1] .. '.' .. now[2]
+  redis.call('HSET', KEYS[2], 'e', e)
+else
+  e = redis.call('HGET', KEYS[2], 'e')
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', e, ARGV[2], ARGV[3])
+"""
+
+_START: Final = b"0-0"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelGap:
+    """Messages of ``channel`` this process will never deliver.
+
+    ``missed`` is how many were trimmed (the stream keeps about ``maxlen``) before this process
+    read them; ``reset`` is True when Redis lost the channel's stream (restarted without
+    persistence, flushed): then ``missed`` counts only those lost after the new stream began,
+    and messages that were stored before and not yet read are lost too, uncounted."""
+
+    channel: str
+    missed: int
+    reset: bool = False
+
+
+def _warn_gap(gap: ChannelGap) -> None:
+    if gap.reset:
+        logger.warning(
+            "channel %r: Redis lost its stream (restarted or flushed): undelivered messages from before "
+            "are lost; %d published since were trimmed before this process read them",
+            gap.channel,
+            gap.missed,
+        )
+    else:
+        logger.warning(
+            "channel %r: %d messages were trimmed before this process read them (raise maxlen)",
+            gap.channel,
+            gap.missed,
+        )
+
+
+def _warn_failure(channel: str, failure: BroadcastFailure[Any]) -> None:
+    logger.warning("channel %r: a message did not reach a connection: %r", channel, failure.error)
+
+
+class _Position:
+    """Where this process is in one channel's stream."""
+
+    __slots__ = ("last_id", "number", "epoch")
+
+    def __init__(self, last_id: bytes, number: int | None, epoch: bytes | None) -> None:
+        self.last_id = last_id  # the last entry delivered (or the stream's end when joined)
+        self.number = number  # its "n", None before the first entry
+        self.epoch = epoch  # its "e"
+
+
+def _entry_number(fields: dict[bytes, bytes]) -> tuple[int | None, bytes | None]:
+    try:
+        return int(fields[b"n"]), fields[b"e"]
+    except (KeyError, ValueError):
+        return None, None  # not written by publish(): delivered, never counted
+
+
+class RedisChannels:
+    """Named channels across processes and hosts, through one Redis (or Valkey) server.
+
+    Create one per process (e.g. at startup), ``join`` connections to channels, ``publish``
+    from anywhere; ``close()`` at shutdown (or use ``async with``). asyncio only (redis-py's
+    asyncio client). See docs/scaling.md for the delivery guarantees."""
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "ferrosocket:",
+        maxlen: int = 10_000,
+        channels: Iterable[str] | Callable[[str], bool] | None = None,
+        send_timeout: float | None = 5.0,
+        concurrency: int = 256,
+        on_gap: Callable[[ChannelGap], None] | None = None,
+        on_failure: Callable[[str, BroadcastFailure[Any]], None] | None = None,
+        client: Any = None,
+        block: float = 5.0,
+        batch: int = 256,
+        backoff: tuple[float, float] = (0.05, 5.0),
+        sweep_interval: float = 10.0,
+    ) -> None:
+        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
+            raise ValueError(f"maxlen must be a positive int, not {maxlen!r}")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a positive int, not {batch!r}")
+        if not (0 < backoff[0] <= backoff[1]) or not block > 0 or not sweep_interval > 0:
+            raise ValueError("backoff must be (first, most), 0 < first <= most; block, sweep_interval > 0")
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
+        _check_bounds(send_timeout, concurrency)
+        try:
+            import redis.asyncio
+        except ImportError as error:
+            needs = "ferrosocket.channels needs redis-py: pip install 'ferrosocket[redis]'"
+            raise ImportError(needs) from error
+        if client is None:
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            # No retries inside redis-py: a retried publish could be stored twice; the reader
+            # retries by itself. The socket timeout outlasts a blocked XREAD.
+            client = redis.asyncio.Redis.from_url(
+                url, retry=Retry(NoBackoff(), 0), socket_timeout=block + 10.0, socket_connect_timeout=5.0
+            )
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self._client = client
+        self._names = ChannelNames(channels)
+        self._prefix = prefix
+        self._maxlen = maxlen
+        self._send_timeout = send_timeout
+        self._concurrency = concurrency
+        self._on_gap = on_gap or _warn_gap
+        self._on_failure = on_failure or _warn_failure
+        self._block_ms = max(1, round(block * 1000))
+        self._batch = batch
+        self._backoff = backoff
+        self._sweep_interval = sweep_interval
+        self._membership: Membership[Any] = Membership()
+        self._positions: dict[str, _Position] = {}
+        self._wake_key = f"{prefix}wake:{os.getpid()}:{random.getrandbits(64):016x}".encode()
+        self._wake_id = _START
+        self._reader: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closed = False
+        self._stopping = asyncio.Event()  # set by close(): ends the reader's backoff waits
+        self._script: Any = None
+        self.reconnects = 0
+        """How many times the reader lost Redis and got it back (for monitoring)."""
+
+    # --- Keys. ---
+
+    def _stream_key(self, channel: str) -> bytes:
+        return f"{self._prefix}s:{channel}".encode()
+
+    def _counter_key(self, channel: str) -> bytes:
+        return f"{self._prefix}n:{channel}".encode()
+
+    def _channel_of(self, key: bytes) -> str:
+        return key[len(self._prefix) + 2 :].decode()
+
+    # --- Lifecycle. ---
+
+    async def __aenter__(self) -> RedisChannels:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Starts the reader (``join`` does it when needed). Idempotent."""
+        if self._closed:
+            raise RuntimeError("these channels are closed")
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_forever(), name="ferrosocket channels reader")
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="ferrosocket channels sweeper")
+
+    async def close(self) -> None:
+        """Stops reading, forgets every membership (the connections stay open), and closes the
+        Redis client if this object made it. Idempotent; never waits much longer than ``block``."""
+        self._closed = True
+        self._stopping.set()
+        reader, sweeper = self._reader, self._sweeper
+        self._reader = self._sweeper = None
+        if sweeper is not None:
+            sweeper.cancel()
+            await asyncio.wait({sweeper})
+        if reader is not None and not reader.done():
+            # The reader ends by itself once its XREAD returns: a wake-up makes that now. (No
+            # cancellation mid-command unless that fails: redis-py may turn a CancelledError
+            # into a ConnectionError while it drops the connection.)
+            await self._wake()
+            done, _ = await asyncio.wait({reader}, timeout=self._block_ms / 1000 + 2.0)
+            if not done:
+                reader.cancel()
+                done, _ = await asyncio.wait({reader}, timeout=2.0)
+                if not done:
+                    logger.warning("the channel reader did not stop")
+        self._positions.clear()
+        self._membership = Membership()
+        if self._owns_client:
+            await self._client.aclose()
+
+    # --- Membership. ---
+
+    async def join(self, websocket: Any, *channels: str) -> None:
+        """Adds an accepted connection to ``channels``: from now on it gets what is published on
+        them. ``RuntimeError`` for a connection not accepted or already closed, ``ValueError`` /
+        ``TypeError`` for a bad or unknown channel name, a redis-py error when Redis cannot be
+        reached to join a channel this process did not read yet."""
+        names = [self._names.check(channel) for channel in channels]
+        check_can_join(websocket)
+        if self._closed:
+            raise RuntimeError("these channels are closed")
+        await self.start()
+        # Every new channel's position first, then all the joins at once (no await between them):
+        # a Redis error leaves the connection in none of the channels.
+        tails: dict[str, _Position] = {}
+        while missing := [n for n in dict.fromkeys(names) if n not in self._positions and n not in tails]:
+            for name in missing:
+                tails[name] = await self._tail(name)
+        added = False
+        for name in names:
+            if name not in self._positions:  # (or another join added it meanwhile)
+                self._positions[name] = tails[name]
+                added = True
+            self._membership.join(websocket, name)
+        if is_gone(websocket):  # it went away while we waited for Redis
+            self.leave_all(websocket)
+            raise RuntimeError("a closed or disconnected WebSocket cannot join a channel")
+        if added:
+            await self._wake()
+
+    def leave(self, websocket: Any, *channels: str) -> None:
+        """Removes the connection from ``channels`` (names it did not join are ignored)."""
+        for channel in channels:
+            name = self._names.check(channel)
+            if self._membership.leave(websocket, name):
+                self._positions.pop(name, None)
+
+    def leave_all(self, websocket: Any) -> None:
+        """Removes the connection from every channel. Not needed for a connection that has gone:
+        that happens by itself."""
+        for name in self._membership.leave_all(websocket):
+            self._positions.pop(name, None)
+
+    def channels_of(self, websocket: Any) -> frozenset[str]:
+        """The channels this connection joined (in this process)."""
+        return self._membership.channels_of(websocket)
+
+    def members(self, channel: str) -> list[Any]:
+        """The connections of this process that joined ``channel``."""
+        return list(self._membership.members(self._names.check(channel)))
+
+    # --- Publishing. ---
+
+    async def publish(self, channel: str, data: Any, mode: Literal["text", "binary", "json"] = "json") -> str:
+        """Publishes ``data`` on ``channel``, to every member in every process; returns the
+        stream entry's id. Encodes once, here (``mode`` as in ``broadcast``; a
+        ``PreparedMessage`` is sent as it is). Bad input raises before anything is sent; a
+        redis-py ``ConnectionError``/``TimeoutError`` means Redis could not be reached (if the
+        connection broke while the command was in flight, the message may have been stored)."""
+        name = self._names.check(channel)
+        field: bytes
+        payload: bytes
+        if mode == "json" and not isinstance(data, PreparedMessage):
+            field, payload = b"t", dumps_bytes(data)  # UTF-8 already (a lone surrogate raises)
+        else:
+            prepared = _prepare(data, None if isinstance(data, PreparedMessage) else mode).payload
+            field, payload = (b"t", prepared.encode()) if isinstance(prepared, str) else (b"b", prepared)
+        if self._script is None:
+            self._script = self._client.register_script(_PUBLISH)
+        keys = [self._stream_key(name), self._counter_key(name)]
+        entry_id = await self._script(keys=keys, args=[self._maxlen, field, payload])
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    # --- Reading. ---
+
+    async def _tail(self, channel: str) -> _Position:
+        """The position at the end of the channel's stream (nothing published yet: its start)."""
+        entries = await self._client.xrevrange(self._stream_key(channel), count=1)
+        if not entries:
+            return _Position(_START, None, None)
+        entry_id, fields = entries[0]
+        number, epoch = _entry_number(fields)
+        return _Position(entry_id, number, epoch)
+
+    async def _wake(self) -> None:
+        """Wakes the reader from its blocked XREAD, to read a newly joined channel now."""
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.xadd(self._wake_key, {b"w": b""}, maxlen=16, approximate=False)
+                pipe.expire(self._wake_key, 3600)
+                await pipe.execute()
+        except Exception as error:  # the reader's next XREAD includes the channel anyway
+            logger.debug("could not wake the channel reader: %r", error)
+
+    async def _read_forever(self) -> None:
+        import redis.exceptions
+
+        delay = self._backoff[0]
+        lost = False
+        while not self._closed:
+            try:
+                if lost:
+                    await self._resume()
+                    lost = False
+                    self.reconnects += 1
+                    logger.warning("Redis reachable again: channels resumed")
+                await self._read_once()
+                delay = self._backoff[0]
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as error:
+                if self._stopped():
+                    return
+                if not lost:
+                    logger.warning("Redis unreachable (%r): retrying with backoff", error)
+                lost = True
+                await self._pause(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, self._backoff[1])
+            except Exception:
+                if self._stopped():
+                    return
+                logger.exception("channel reader: unexpected error; retrying")
+                lost = True
+                await self._pause(delay)
+                delay = min(delay * 2, self._backoff[1])
+
+    def _stopped(self) -> bool:
+        """Closed, or this task was cancelled (redis-py may have turned the cancellation into a
+        ConnectionError while it dropped the connection: never read on after that)."""
+        task = asyncio.current_task()
+        return self._closed or (task is not None and task.cancelling() > 0)
+
+    async def _pause(self, seconds: float) -> None:
+        """The backoff wait; close() ends it early."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _resume(self) -> None:
+        """After an outage: a channel whose stream restarted (Redis lost its data) or now ends
+        before the last id delivered is read again from its start."""
+        for channel, position in list(self._positions.items()):
+            tail = await self._tail(channel)
+            if self._positions.get(channel) is not position:
+                continue  # left (or left and joined again) meanwhile
+            if position.epoch is not None and tail.epoch is not None and tail.epoch != position.epoch:
+                position.last_id = _START
+            elif tail.number is None or _id_before(tail.last_id, position.last_id):
+                position.last_id = _START
+
+    async def _read_once(self) -> None:
+        streams: dict[bytes, bytes] = {self._wake_key: self._wake_id}
+        for channel, position in self._positions.items():
+            streams[self._stream_key(channel)] = position.last_id
+        response = await self._client.xread(streams, count=self._batch, block=self._block_ms)
+        if not response or self._closed:
+            return
+        items = response.items() if isinstance(response, dict) else response
+        for key, entries in items:
+            if key == self._wake_key:
+                if entries:
+                    self._wake_id = entries[-1][0]
+                continue
+            await self._deliver(self._channel_of(key), entries)
+
+    async def _deliver(self, channel: str, entries: Any) -> None:
+        for entry_id, fields in entries:
+            position = self._positions.get(channel)
+            if position is None or self._closed:
+                return  # everyone here left the channel meanwhile
+            number, epoch = _entry_number(fields)
+            if number is not None:
+                self._count(channel, position, number, epoch)
+            position.last_id = entry_id
+            message = _message(fields)
+            if message is None:
+                continue
+            result = await broadcast(
+                self._membership.members(channel),
+                message,
+                timeout=self._send_timeout,
+                concurrency=self._concurrency,
+            )
+            for failure in result.failures:
+                if is_gone(failure.websocket) or not isinstance(failure.error, TimeoutError):
+                    self.leave_all(failure.websocket)  # it has gone: leave everything, silently
+                else:
+                    self._report_failure(channel, failure)
+
+    def _count(self, channel: str, position: _Position, number: int, epoch: bytes | None) -> None:
+        """Reports the messages this entry's number says were skipped."""
+        gap: ChannelGap | None = None
+        if position.epoch is not None and epoch != position.epoch:
+            if position.number is not None or number > 1:
+                gap = ChannelGap(channel, number - 1, reset=True)
+        elif position.number is not None and number > position.number + 1:
+            gap = ChannelGap(channel, number - position.number - 1)
+        position.number = number
+        position.epoch = epoch
+        if gap is not None:
+            try:
+                self._on_gap(gap)
+            except Exception:
+                logger.exception("on_gap raised")
+
+    def _report_failure(self, channel: str, failure: BroadcastFailure[Any]) -> None:
+        try:
+            self._on_failure(channel, failure)
+        except Exception:
+            logger.exception("on_failure raised")
+
+    async def _sweep_forever(self) -> None:
+        """Connections that disconnected leave their channels, even channels nobody publishes on."""
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            for websocket in self._membership.connections():
+                if is_gone(websocket):
+                    self.leave_all(websocket)
+
+
+def _message(fields: dict[bytes, bytes]) -> PreparedMessage | None:
+    text = fields.get(b"t")
+    if text is not None:
+        try:
+            return PreparedMessage._make(text.decode("utf-8"), True)
+        except UnicodeDecodeError:
+            logger.warning("skipped a stream entry whose text is not UTF-8")
+            return None
+    payload = fields.get(b"b")
+    if payload is not None:
+        return PreparedMessage._make(payload, False)
+    return None
+
+
+def _id_before(a: bytes, b: bytes) -> bool:
+    """Stream id ``a`` sorts before ``b``."""
+    ms_a, _, seq_a = a.partition(b"-")
+    ms_b, _, seq_b = b.partition(b"-")
+    return (int(ms_a), int(seq_a or 0)) < (int(ms_b), int(seq_b or 0))

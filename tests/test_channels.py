@@ -1,0 +1,404 @@
+"""``ferrosocket.channels.RedisChannels`` against a real redis-server, in one process.
+
+Several ``RedisChannels`` on one Redis stand for several workers (each has its own reader and its
+own members); the members are accepted ``ferrosocket.WebSocket`` objects over in-memory ASGI
+callables (``Peer`` of test_broadcast.py). Network blips are made with a TCP relay between one
+worker and Redis; Redis restarts with SIGKILL (no persistence: it loses everything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio
+import redis.exceptions
+from redis_server import RedisServer, TcpProxy, redis_server  # noqa: F401 (a fixture)
+from test_broadcast import Peer, broken_pipe, connect, stuck_until
+
+import ferrosocket
+import ferrosocket.channels._redis
+from ferrosocket import BroadcastFailure, PreparedMessage, WebSocketDisconnect
+from ferrosocket.channels import ChannelGap, RedisChannels
+
+pytestmark = pytest.mark.anyio
+
+WAIT = 10.0  # seconds for anything the tests wait for
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # redis-py's client is asyncio's
+
+
+@pytest.fixture
+async def workers(redis_server: RedisServer) -> AsyncIterator[Callable[..., RedisChannels]]:  # noqa: F811
+    made: list[RedisChannels] = []
+
+    def make(url: str | None = None, **options: Any) -> RedisChannels:
+        options.setdefault("block", 0.5)
+        options.setdefault("backoff", (0.02, 0.2))
+        channels = RedisChannels(url or redis_server.url, **options)
+        made.append(channels)
+        return channels
+
+    yield make
+    for channels in made:
+        await channels.close()
+
+
+async def members(count: int, behaviour: Any = None) -> tuple[list[Peer], list[Any]]:
+    peers = [Peer(behaviour) for _ in range(count)]
+    return peers, [await connect(peer) for peer in peers]
+
+
+async def eventually(check: Callable[[], bool], what: str) -> None:
+    async with asyncio.timeout(WAIT):
+        while not check():
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+def texts(peer: Peer) -> list[Any]:
+    return peer.payloads()
+
+
+# --- Every member of every worker gets every message, once, in publish order. ------------------
+
+
+async def test_messages_reach_every_member_of_every_worker_once_in_order(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    first, second, publisher = workers(), workers(), workers()
+    room_a, sockets_a = await members(3)
+    room_b, sockets_b = await members(2)
+    other_b, other_sockets = await members(1)
+    for websocket in sockets_a:
+        await first.join(websocket, "room")
+    for websocket in sockets_b:
+        await second.join(websocket, "room")
+    await second.join(other_sockets[0], "other")
+
+    sent: list[Any] = []
+    for n in range(20):
+        if n % 4 == 0:
+            await publisher.publish("room", f"text {n} é", "text")
+            sent.append(f"text {n} é")
+        elif n % 4 == 1:
+            await publisher.publish("room", bytes([n, 0, 255]), "binary")
+            sent.append(bytes([n, 0, 255]))
+        elif n % 4 == 2:
+            await first.publish("room", PreparedMessage.json({"n": n}, mode="binary"))  # from a worker
+            sent.append(f'{{"n":{n}}}'.encode())
+        else:
+            await second.publish("room", {"n": n, "none": None, "s": "ü"})
+            sent.append(f'{{"n":{n},"none":null,"s":"ü"}}')
+        await publisher.publish("other", [n])
+    everyone = room_a + room_b
+    await eventually(lambda: all(len(texts(peer)) == 20 for peer in everyone), "all 20 delivered")
+    await eventually(lambda: len(texts(other_b[0])) == 20, "other: all 20")
+    await asyncio.sleep(0.2)  # nothing more arrives
+    for peer in everyone:
+        assert texts(peer) == sent
+    assert texts(other_b[0]) == [f"[{n}]" for n in range(20)]
+    assert first.members("room") == sockets_a and second.channels_of(other_sockets[0]) == {"other"}
+
+
+async def test_encoded_once_on_the_publisher_and_never_decoded(
+    workers: Callable[..., RedisChannels], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = ferrosocket.channels._redis.dumps_bytes
+
+    def counting(data: Any) -> bytes:
+        nonlocal calls
+        calls += 1
+        return real(data)
+
+    monkeypatch.setattr(ferrosocket.channels._redis, "dumps_bytes", counting)
+    for name in ("loads_text", "loads_bytes"):  # the worker never parses what it delivers
+        monkeypatch.setattr(ferrosocket._json, name, None)
+    first, second = workers(), workers()
+    peers, sockets = await members(6)
+    for websocket in sockets[:3]:
+        await first.join(websocket, "c")
+    for websocket in sockets[3:]:
+        await second.join(websocket, "c")
+    await first.publish("c", {"k": [1, None]})
+    await eventually(lambda: all(texts(peer) == ['{"k":[1,null]}'] for peer in peers), "delivered")
+    assert calls == 1
+    # One str per worker, handed to each of its members as it is.
+    assert len({id(texts(peer)[0]) for peer in peers[:3]}) == 1
+    assert len({id(texts(peer)[0]) for peer in peers[3:]}) == 1
+
+
+async def test_joining_later_gets_what_is_published_after_the_join(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    worker = workers()
+    early, early_sockets = await members(1)
+    await worker.join(early_sockets[0], "news")
+    await worker.publish("news", "one", "text")
+    await eventually(lambda: texts(early[0]) == ["one"], "one")
+    late, late_sockets = await members(1)
+    await worker.join(late_sockets[0], "news")
+    await worker.publish("news", "two", "text")
+    await eventually(lambda: texts(late[0]) == ["two"] and texts(early[0]) == ["one", "two"], "two")
+    # A worker's first member of a channel: from the stream's end, not its history.
+    other = workers()
+    fresh, fresh_sockets = await members(1)
+    await other.join(fresh_sockets[0], "news")
+    await worker.publish("news", "three", "text")
+    await eventually(lambda: texts(fresh[0]) == ["three"], "three only")
+
+
+# --- Leaving. ----------------------------------------------------------------------------------
+
+
+async def test_leave_and_leave_all(workers: Callable[..., RedisChannels]) -> None:
+    worker = workers()
+    peers, sockets = await members(2)
+    for websocket in sockets:
+        await worker.join(websocket, "a", "b")
+    worker.leave(sockets[0], "a", "never-joined")
+    worker.leave_all(sockets[1])
+    assert worker.channels_of(sockets[0]) == {"b"} and worker.channels_of(sockets[1]) == frozenset()
+    await worker.publish("a", "to a", "text")
+    await worker.publish("b", "to b", "text")
+    await eventually(lambda: texts(peers[0]) == ["to b"], "b only")
+    await asyncio.sleep(0.2)
+    assert texts(peers[1]) == [] and texts(peers[0]) == ["to b"]
+
+
+async def test_a_member_that_disconnects_mid_publish_leaves_everything_and_the_others_get_all(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    worker, publisher = workers(), workers()
+    peers, sockets = await members(5)
+    for websocket in sockets:
+        await worker.join(websocket, "live", "side")
+    for n in range(30):
+        if n == 10:
+            await eventually(lambda: len(texts(peers[2])) == 10, "ten")
+            peers[2].behaviour = broken_pipe  # the transport goes away mid-stream
+        await publisher.publish("live", n)
+    await eventually(lambda: all(len(texts(p)) == 30 for i, p in enumerate(peers) if i != 2), "30 each")
+    for i, peer in enumerate(peers):
+        assert texts(peer) == [str(n) for n in range(10 if i == 2 else 30)]
+    assert worker.channels_of(sockets[2]) == frozenset()  # left "side" too, without any call
+    assert sockets[2] not in worker.members("live") and worker.members("side") == sockets[:2] + sockets[3:]
+
+
+async def test_disconnected_members_leave_quiet_channels_too(workers: Callable[..., RedisChannels]) -> None:
+    worker = workers(sweep_interval=0.05)
+    peers, sockets = await members(2)
+    for websocket in sockets:
+        await worker.join(websocket, "quiet")
+    gone = iter([{"type": "websocket.disconnect", "code": 1001}])
+
+    async def receive() -> dict[str, Any]:
+        return next(gone)
+
+    sockets[0]._receive = receive
+    with pytest.raises(WebSocketDisconnect):
+        await sockets[0].receive_text()
+    await eventually(lambda: worker.members("quiet") == [sockets[1]], "swept")
+
+
+async def test_a_slow_member_is_reported_and_stays(workers: Callable[..., RedisChannels]) -> None:
+    failures: list[tuple[str, BroadcastFailure[Any]]] = []
+    worker = workers(send_timeout=0.2, on_failure=lambda name, failure: failures.append((name, failure)))
+    never = asyncio.Event()
+    peers, sockets = await members(3)
+    peers[1].behaviour = stuck_until(never)  # type: ignore[arg-type]
+    for websocket in sockets:
+        await worker.join(websocket, "feed")
+    await worker.publish("feed", "x", "text")
+    await eventually(lambda: len(failures) == 1, "reported")
+    assert failures[0][0] == "feed" and failures[0][1].websocket is sockets[1]
+    assert isinstance(failures[0][1].error, TimeoutError)
+    assert texts(peers[0]) == texts(peers[2]) == ["x"]
+    assert worker.members("feed") == sockets
+
+
+# --- Bad input: a clear exception, nothing published. ------------------------------------------
+
+
+async def test_bad_input(workers: Callable[..., RedisChannels], redis_server: RedisServer) -> None:  # noqa: F811
+    worker = workers(channels=["chat", "news"])
+    peers, sockets = await members(1)
+    with pytest.raises(ValueError, match="unknown channel 'sports'"):
+        await worker.join(sockets[0], "sports")
+    with pytest.raises(ValueError, match="unknown channel 'sports'"):
+        await worker.publish("sports", 1)
+    for bad in ("", "a b", "x" * 201, "{tag}", "é"):
+        with pytest.raises(ValueError, match="bad channel name"):
+            await workers().publish(bad, 1)
+    with pytest.raises(TypeError, match="a channel name is a str"):
+        await worker.join(sockets[0], b"chat")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        await worker.publish("chat", {"x": object()})
+    with pytest.raises(TypeError, match="expects a str"):
+        await worker.publish("chat", b"x", "text")
+    with pytest.raises(ValueError, match="mode must be"):
+        await worker.publish("chat", "x", "xml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bad channel name"):
+        RedisChannels(redis_server.url, channels=["ok", "not ok"])
+    with pytest.raises(ValueError, match="maxlen"):
+        RedisChannels(redis_server.url, maxlen=0)
+    with pytest.raises(ValueError, match="timeout must be a positive"):
+        RedisChannels(redis_server.url, send_timeout=-1)
+
+    closed = await connect(Peer())
+    await closed.close()
+    with pytest.raises(RuntimeError, match="closed or disconnected WebSocket cannot join"):
+        await worker.join(closed, "chat")
+    not_accepted = ferrosocket.WebSocket({"type": "websocket", "path": "/", "headers": []}, None, None)
+    with pytest.raises(RuntimeError, match="accept"):
+        await worker.join(not_accepted, "chat")
+    with pytest.raises(TypeError, match="cannot join"):
+        await worker.join(object(), "chat")
+    # Nothing was published, nobody joined.
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    assert await client.keys("ferrosocket:*") == []
+    await client.aclose()
+    assert worker.members("chat") == []
+    await worker.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await worker.join(sockets[0], "chat")
+
+
+# --- Blips, restarts, retention. ---------------------------------------------------------------
+
+
+async def test_a_network_blip_loses_nothing(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    gaps: list[ChannelGap] = []
+    worker = workers(proxy.url, on_gap=gaps.append)
+    publisher = workers()
+    peers, sockets = await members(3)
+    for websocket in sockets:
+        await worker.join(websocket, "ticks")
+    for n in range(10):
+        await publisher.publish("ticks", n)
+    await eventually(lambda: all(len(texts(p)) == 10 for p in peers), "before the blip")
+    proxy.cut()
+    for n in range(10, 40):
+        await publisher.publish("ticks", n)
+    await asyncio.sleep(0.5)  # the worker is retrying meanwhile
+    proxy.restore()
+    await eventually(lambda: all(len(texts(p)) == 40 for p in peers), "after the blip")
+    await asyncio.sleep(0.2)
+    for peer in peers:
+        assert texts(peer) == [str(n) for n in range(40)]  # in order, once each
+    assert gaps == [] and worker.reconnects >= 1
+    await proxy.close()
+
+
+async def test_redis_killed_and_restarted_mid_stream(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    gaps: list[ChannelGap] = []
+    worker, publisher = workers(on_gap=gaps.append), workers()
+    peers, sockets = await members(3)
+    for websocket in sockets:
+        await worker.join(websocket, "s")
+    for n in range(10):
+        await publisher.publish("s", n)
+    await eventually(lambda: all(len(texts(p)) == 10 for p in peers), "before the kill")
+    redis_server.kill()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await publisher.publish("s", "lost: Redis is down")  # refused: never stored
+    redis_server.start()  # same port, empty
+    for n in range(10, 25):  # published before the worker noticed Redis came back
+        await publisher.publish("s", n)
+    await eventually(lambda: all(len(texts(p)) == 25 for p in peers), "after the restart")
+    await asyncio.sleep(0.2)
+    for peer in peers:
+        assert texts(peer) == [str(n) for n in range(25)]
+    # Never silent: Redis lost the stream (nothing undelivered this time, but it cannot know).
+    assert gaps == [ChannelGap("s", 0, reset=True)]
+
+
+async def test_a_gap_beyond_retention_is_reported_with_its_count(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    gaps: list[ChannelGap] = []
+    worker = workers(proxy.url, on_gap=gaps.append)
+    publisher = workers(maxlen=20)
+    peers, sockets = await members(2)
+    for websocket in sockets:
+        await worker.join(websocket, "firehose")
+    await publisher.publish("firehose", 0)
+    await eventually(lambda: all(texts(p) == ["0"] for p in peers), "first")
+    proxy.cut()
+    for n in range(1, 201):
+        await publisher.publish("firehose", n)
+    proxy.restore()
+    await eventually(lambda: len(gaps) == 1, "gap reported")
+    await eventually(lambda: all(texts(p)[-1:] == ["200"] for p in peers), "caught up")
+    received = [int(x) for x in texts(peers[0])]
+    assert texts(peers[1]) == texts(peers[0])
+    assert received[0] == 0 and received[1:] == list(range(received[1], 201))  # the retained tail, in order
+    assert 20 <= len(received) - 1 < 200
+    assert gaps == [ChannelGap("firehose", received[1] - 1)]  # exactly the trimmed ones
+    await proxy.close()
+
+
+async def test_a_join_that_cannot_reach_redis_joins_nothing(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    worker = workers(proxy.url)
+    peers, sockets = await members(2)
+    await worker.join(sockets[0], "known")  # this process reads "known" from now on
+    proxy.cut()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await worker.join(sockets[1], "known", "new")  # "new" needs Redis: nothing is joined
+    assert worker.channels_of(sockets[1]) == frozenset() and worker.members("known") == [sockets[0]]
+    proxy.restore()
+    await worker.join(sockets[1], "known", "new")
+    assert worker.channels_of(sockets[1]) == {"known", "new"}
+    await proxy.close()
+
+
+def test_without_redis_py_a_clear_import_error() -> None:
+    code = """
+import sys
+sys.modules["redis"] = None  # as if the redis extra were not installed
+from ferrosocket import *  # works: the channels are not in __all__
+import ferrosocket
+try:
+    ferrosocket.RedisChannels("redis://127.0.0.1:1/0")
+except ImportError as error:
+    print(error)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ferrosocket.channels needs redis-py: pip install 'ferrosocket[redis]'"
+
+
+async def test_close_is_clean(workers: Callable[..., RedisChannels]) -> None:
+    worker = workers()
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "c")
+    reader = worker._reader
+    await worker.close()
+    await worker.close()  # again: nothing
+    assert reader is not None and reader.done()
+    assert worker.members("c") == []
+    assert sockets[0].application_state.name == "CONNECTED"  # connections are not closed
