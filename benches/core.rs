@@ -10,7 +10,7 @@
 use divan::{black_box, Bencher};
 use ferrosocket::headers::{lower_latin1, HeaderTable};
 use ferrosocket::host::parse_host_header;
-use ferrosocket::json_scan::{dumps_may_differ, loads_check, LoadsCheck};
+use ferrosocket::json_scan::{scan_loads_input, LoadsScan};
 use ferrosocket::query::parse_qsl_latin1;
 use ferrosocket::scope_url::{url_from_scope, ScopeParts, Server};
 use ferrosocket::urlsplit::urlsplit;
@@ -201,23 +201,27 @@ const JSON_TEXT: &[u8] = "{\"type\":\"message\",\"room\":\"general\",\"id\":1234
 mod json {
     use super::*;
 
-    /// `receive_json`'s scan of the input of a successful `orjson.loads`.
+    /// `receive_json`'s scan of its input, before `orjson.loads`.
     #[divan::bench]
-    fn loads_check_message() -> LoadsCheck {
-        loads_check(black_box(JSON_TEXT))
+    fn scan_loads_input_message() -> LoadsScan {
+        scan_loads_input(black_box(JSON_TEXT))
     }
 
-    /// `send_json`'s scan of the output of `orjson.dumps`.
+    /// The worst case of the scan: 4 KiB of 18-digit numbers (no string to skip).
     #[divan::bench]
-    fn dumps_may_differ_message() -> bool {
-        dumps_may_differ(black_box(JSON_TEXT))
-    }
-
-    /// The worst case of the loads scan: 4 KiB of 18-digit numbers.
-    #[divan::bench]
-    fn loads_check_digits_4k(bencher: Bencher) {
+    fn scan_loads_input_digits_4k(bencher: Bencher) {
         let text = format!("[{}0]", "123456789012345678,".repeat(215));
-        bencher.bench_local(|| loads_check(black_box(text.as_bytes())));
+        bencher.bench_local(|| scan_loads_input(black_box(text.as_bytes())));
+    }
+
+    /// 16 KiB of records, mostly strings.
+    #[divan::bench]
+    fn scan_loads_input_records_16k(bencher: Bencher) {
+        let record =
+            "{\"id\":\"3f2b8c9e-7a41-4d6b-9e0f-1c2d3e4f5a6b\",\"text\":\"Message: \\\"ça\\\" \
+            marche — déployé\",\"reply_to\":null,\"ts\":1700000000.25,\"tags\":[\"release\"]},";
+        let text = format!("[{}{{}}]", record.repeat(16384 / record.len()));
+        bencher.bench_local(|| scan_loads_input(black_box(text.as_bytes())));
     }
 }
 

@@ -5,6 +5,7 @@ mod connection;
 mod errors;
 mod headers;
 pub mod json;
+mod json_exact;
 mod outgoing;
 mod query_params;
 mod registry;
