@@ -5,7 +5,8 @@
 //!   `int`, finite `float`, `bool`, `None`) nested at most [`ORJSON_DUMPS_MAX_DEPTH`] deep; for
 //!   anything else (subclasses, enums, UUIDs, dataclasses, datetimes, NaN, non-str keys, ...) it
 //!   writes something else or `json.dumps` raises. What the walk cannot see costs orjson an
-//!   exception: ints beyond 64 bits and lone surrogates.
+//!   exception: ints beyond 64 bits and lone surrogates. (The walk is the module's one unsafe
+//!   part: borrowed pointers, as it runs no Python code.)
 //! * [`can_recurse`]: whether the interpreter can still enter a nesting that deep, as the
 //!   stdlib's C encoder and decoder do per array or object (`Py_EnterRecursiveCall`), so that
 //!   orjson is only used where `json.dumps`/`json.loads` would not raise `RecursionError`.
@@ -14,7 +15,6 @@ use std::sync::OnceLock;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// `orjson.dumps` writes arrays and objects nested this deep and fails beyond ("Recursion limit
 /// reached"); the walk stops there too, which also bounds its own recursion (and ends cycles).
@@ -35,43 +35,64 @@ pub fn stdlib_levels(py: Python<'_>) -> usize {
 /// The nesting depth of `obj` (0 for a scalar) when `orjson.dumps(obj)` writes the value
 /// `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)` writes, or may fail where it
 /// fails (ints beyond 64 bits, lone surrogates); None when it may write something else.
-///
-/// Reads the containers' items without running any Python code (exact types only).
 pub fn orjson_dumps_depth(obj: &Bound<'_, PyAny>) -> Option<usize> {
     let mut deepest = 0;
-    walk(obj, 0, &mut deepest).then_some(deepest)
+    // SAFETY: `obj` is a live object and the GIL is held (`Bound`); see `walk`.
+    #[allow(unsafe_code)]
+    let exact = unsafe { walk(obj.as_ptr(), 0, &mut deepest) };
+    exact.then_some(deepest)
 }
 
 /// `obj` lies at nesting `depth`; `deepest` collects the deepest container's.
-fn walk(obj: &Bound<'_, PyAny>, depth: usize, deepest: &mut usize) -> bool {
-    // The common scalars first: a type pointer comparison each.
-    if obj.is_exact_instance_of::<PyString>()
-        || obj.is_exact_instance_of::<PyInt>()
-        || obj.is_none()
-        || obj.is_exact_instance_of::<PyBool>()
+///
+/// On the hot path of `send_json`: borrowed pointers and type pointer comparisons, no reference
+/// counting (measured 3-7% faster `dumps_text` than PyO3's owned iteration).
+///
+/// # Safety
+/// The GIL is held and `obj` is alive. The walk reads exact builtin containers only, with no
+/// call that could run Python code (no allocation, no `__eq__`/`__hash__`, no finaliser), so no
+/// container changes under it and every borrowed item stays alive (the GIL-holding builds only:
+/// a free-threaded build would need the containers' critical sections).
+#[allow(unsafe_code)]
+unsafe fn walk(obj: *mut ffi::PyObject, depth: usize, deepest: &mut usize) -> bool {
+    let ty = ffi::Py_TYPE(obj);
+    // The common scalars first.
+    if ty == &raw mut ffi::PyUnicode_Type
+        || ty == &raw mut ffi::PyLong_Type
+        || obj == ffi::Py_None()
+        || ty == &raw mut ffi::PyBool_Type
     {
         return true;
     }
-    if let Ok(float) = obj.cast_exact::<PyFloat>() {
+    if ty == &raw mut ffi::PyFloat_Type {
         // orjson writes NaN and the infinities as null; json.dumps as NaN, Infinity, -Infinity.
-        return float.value().is_finite();
+        return ffi::PyFloat_AS_DOUBLE(obj).is_finite();
     }
     let depth = depth + 1;
-    if let Ok(dict) = obj.cast_exact::<PyDict>() {
+    if ty == &raw mut ffi::PyDict_Type {
         if !enter(depth, deepest) {
             return false;
         }
-        // orjson refuses other keys; json.dumps turns int, float, bool and None keys into strings.
-        return dict.iter().all(|(key, value)| {
-            key.is_exact_instance_of::<PyString>() && walk(&value, depth, deepest)
-        });
+        let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+        while ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) != 0 {
+            // orjson refuses other keys; json.dumps turns int, float, bool and None keys into
+            // strings.
+            if ffi::Py_TYPE(key) != &raw mut ffi::PyUnicode_Type || !walk(value, depth, deepest) {
+                return false;
+            }
+        }
+        return true;
     }
-    if let Ok(list) = obj.cast_exact::<PyList>() {
-        return enter(depth, deepest) && list.iter().all(|item| walk(&item, depth, deepest));
+    if ty == &raw mut ffi::PyList_Type {
+        return enter(depth, deepest)
+            && (0..ffi::PyList_GET_SIZE(obj))
+                .all(|i| walk(ffi::PyList_GET_ITEM(obj, i), depth, deepest));
     }
-    if let Ok(tuple) = obj.cast_exact::<PyTuple>() {
+    if ty == &raw mut ffi::PyTuple_Type {
         // Both write a tuple as an array.
-        return enter(depth, deepest) && tuple.iter().all(|item| walk(&item, depth, deepest));
+        return enter(depth, deepest)
+            && (0..ffi::PyTuple_GET_SIZE(obj))
+                .all(|i| walk(ffi::PyTuple_GET_ITEM(obj, i), depth, deepest));
     }
     false
 }
