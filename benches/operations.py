@@ -59,4 +59,25 @@ OPERATIONS: tuple[Operation, ...] = (
         "JSON round trip, small object (receive_json + send_json)",
         (Target("starlette", 0.25),),
     ),
+    # JSON at the floor (issue 13): send_json/receive_json against orjson by hand over the text
+    # path of the same WebSocket, with and without nulls, three sizes (benches/json_payloads.py);
+    # the round trip against Litestar's (msgspec) and BlackSheep's WebSocket.
+    *(
+        Operation(
+            f"json_{way}_{size}{'_nulls' * nulls}",
+            f"{way}_json, {label}{' with nulls' * nulls}",
+            (Target(f"floor:orjson + {way}_text", 1.2),),
+        )
+        for way in ("send", "receive")
+        for size, label in (("small", "small object"), ("1kb", "1 KB"), ("16kb", "16 KB"))
+        for nulls in (False, True)
+    ),
+    *(
+        Operation(
+            f"json_round_trip_{size}",
+            f"JSON round trip, {label} with nulls (receive_json + send_json)",
+            (Target("peer:litestar", 1.0, strict=True),),
+        )
+        for size, label in (("1kb", "1 KB"), ("16kb", "16 KB"))
+    ),
 )

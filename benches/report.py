@@ -140,7 +140,9 @@ def machine_info(packages: tuple[str, ...] = PACKAGES) -> dict[str, Any]:
 # --- Running ------------------------------------------------------------------------------------
 
 
-def run_process(index: int, quick: bool, budget: float, workdir: Path, snapshot: Path) -> dict[str, Any]:
+def run_process(
+    index: int, quick: bool, budget: float, workdir: Path, snapshot: Path, select: str | None = None
+) -> dict[str, Any]:
     seed = random.randrange(1, 2**32 - 1)
     out = workdir / f"process-{index}.json"
     env = dict(os.environ)
@@ -162,6 +164,7 @@ def run_process(index: int, quick: bool, budget: float, workdir: Path, snapshot:
         "--benchmark-disable-gc",
         f"--benchmark-json={out}",
         "--benchmark-columns=median,rounds",
+        *(["-k", select] if select else []),
     ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -190,6 +193,8 @@ def summarise(processes: list[dict[str, Any]], quick: bool) -> list[dict[str, An
     rows = []
     for op in OPERATIONS:
         per_process = [p["ns_per_op"].get(op.id, {}) for p in processes]
+        if not any(per_process):  # not selected (-k)
+            continue
         variants = sorted({v for pp in per_process for v in pp}, key=lambda v: (ROLE_ORDER.index(role(v)), v))
         missing = [
             v for v in ["ferrosocket", "starlette", *(t.reference for t in op.targets)] if v not in variants
@@ -379,6 +384,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where to write the results")
     parser.add_argument("--rust", type=Path, help="cargo bench output to copy into the report")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    parser.add_argument(
+        "-k", dest="select", help="only the benchmarks pytest -k selects (e.g. json); writes selected.*"
+    )
     args = parser.parse_args()
     processes_n = 1 if args.quick else args.processes
 
@@ -388,7 +396,10 @@ def main() -> int:
         info["build"] = snapshot_ferrosocket(snapshot)
         print(f"ferrosocket build: {info['build']['profile']}; copied from {info['build']['package']}")
         print(f"running {SUITE.relative_to(ROOT)} in {processes_n} process(es)" + (" (quick)" * args.quick))
-        processes = [run_process(i, args.quick, args.budget, Path(tmp), snapshot) for i in range(processes_n)]
+        processes = [
+            run_process(i, args.quick, args.budget, Path(tmp), snapshot, args.select)
+            for i in range(processes_n)
+        ]
     info["loadavg_end"] = os.getloadavg()
 
     rows = summarise(processes, args.quick)
@@ -407,7 +418,7 @@ def main() -> int:
         rust = rust[start:] if start >= 0 else rust
 
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "quick" if args.quick else "latest"
+    stem = "quick" if args.quick else "selected" if args.select else "latest"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     write_markdown(args.out / f"{stem}.md", report, table, rust)
     write_chart(args.out / f"{stem}.png", report)

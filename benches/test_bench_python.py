@@ -43,8 +43,11 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
+import json_payloads
 import orjson
 import pytest
+from blacksheep.server.websocket import WebSocket as BlackSheepWebSocket
+from litestar.connection import WebSocket as LitestarWebSocket
 from multidict import CIMultiDict
 from operations import OPERATIONS
 from starlette import datastructures as sd
@@ -550,6 +553,134 @@ for _op in ROUND_TRIPS:
 case("text_round_trip", "floor:bare")(_bare_round_trip("text_round_trip"))
 case("bytes_round_trip", "floor:bare")(_bare_round_trip("bytes_round_trip"))
 case("json_round_trip", "peer:bare + orjson")(_bare_round_trip("json_round_trip"))
+
+# -- JSON at the floor: send_json / receive_json against orjson by hand over the text path of the
+# same ferrosocket WebSocket; JSON round trips against Litestar's and BlackSheep's WebSocket.
+
+
+async def _send_json_loop(ws: Any, data: Any, n: int) -> None:
+    for _ in repeat(None, n):
+        await ws.send_json(data)
+
+
+async def _orjson_send_text_loop(ws: Any, data: Any, n: int) -> None:
+    dumps = orjson.dumps
+    for _ in repeat(None, n):
+        await ws.send_text(dumps(data).decode())
+
+
+async def _receive_json_loop(ws: Any, n: int) -> Any:
+    for _ in repeat(None, n - 1):
+        await ws.receive_json()
+    return await ws.receive_json()
+
+
+async def _orjson_receive_text_loop(ws: Any, n: int) -> Any:
+    loads = orjson.loads
+    for _ in repeat(None, n - 1):
+        loads(await ws.receive_text())
+    return loads(await ws.receive_text())
+
+
+def _json_received(name: str) -> dict[str, Any]:
+    return {"type": "websocket.receive", "text": json_payloads.encoded(name)}
+
+
+def _json_send_case(
+    name: str, cls: Any, loop: Callable[..., Coroutine[Any, Any, Any]]
+) -> Callable[[], Bench]:
+    data = json_payloads.PAYLOADS[name]
+
+    def check() -> Any:
+        channel = Channel(CONNECT, record=True)
+        ws = accepted(cls, channel)
+        channel.sent.clear()  # the accept message
+        drive(loop(ws, data, 3))
+        return [json.loads(message["text"]) for message in channel.sent]
+
+    return lambda: Bench(_run_loop, same(loop, accepted(cls, Channel(CONNECT)), data), check)
+
+
+def _json_receive_case(
+    name: str, cls: Any, loop: Callable[..., Coroutine[Any, Any, Any]]
+) -> Callable[[], Bench]:
+    def run(ws: Any, n: int) -> Any:
+        return drive(loop(ws, n))
+
+    return lambda: Bench(run, same(accepted(cls, Channel(_json_received(name)))))
+
+
+for _name in json_payloads.PAYLOADS:
+    EXPECTED[f"json_send_{_name}"] = [json_payloads.PAYLOADS[_name]] * 3
+    EXPECTED[f"json_receive_{_name}"] = json_payloads.PAYLOADS[_name]
+    for _variant, _cls, _send_loop, _receive_loop in (
+        ("ferrosocket", fs.WebSocket, _send_json_loop, _receive_json_loop),
+        ("starlette", sw.WebSocket, _send_json_loop, _receive_json_loop),
+        ("floor:orjson + send_text", fs.WebSocket, _orjson_send_text_loop, None),
+        ("floor:orjson + receive_text", fs.WebSocket, None, _orjson_receive_text_loop),
+    ):
+        if _send_loop is not None:
+            case(f"json_send_{_name}", _variant)(_json_send_case(_name, _cls, _send_loop))
+        if _receive_loop is not None:
+            case(f"json_receive_{_name}", _variant)(_json_receive_case(_name, _cls, _receive_loop))
+
+
+class _LitestarHandler:
+    """What Litestar's ``receive_json`` asks of the route handler in ``scope["route_handler"]``
+    (a registered handler answers from a cache): no type decoders."""
+
+    def resolve_type_decoders(self) -> None:
+        return None
+
+
+def _litestar_ws(channel: Channel) -> Any:
+    ws = LitestarWebSocket(
+        make_scope(0) | {"route_handler": _LitestarHandler()}, channel.receive, channel.send
+    )
+    drive(ws.accept())
+    channel.connected()
+    return ws
+
+
+def _blacksheep_ws(channel: Channel) -> Any:
+    ws = BlackSheepWebSocket(make_scope(0), channel.receive, channel.send)
+    drive(ws.accept())
+    channel.connected()
+    return ws
+
+
+for _size in ("1kb", "16kb"):
+    _op, _message = f"json_round_trip_{_size}", _json_received(f"{_size}_nulls")
+    EXPECTED[_op] = [json_payloads.PAYLOADS[f"{_size}_nulls"]] * 3
+
+    def _round_trip_case(
+        make_ws: Callable[[Channel], Any], message: dict[str, Any] = _message
+    ) -> Callable[[], Bench]:
+        def check() -> Any:
+            channel = Channel(message, record=True)
+            ws = make_ws(channel)
+            channel.sent.clear()  # the accept message
+            drive(_json_loop(ws, 3))
+            return [json.loads(sent["text"]) for sent in channel.sent]
+
+        return lambda: Bench(_run_loop, same(_json_loop, make_ws(Channel(message))), check)
+
+    def _bare_orjson_case(message: dict[str, Any] = _message) -> Bench:
+        def check() -> Any:
+            channel = Channel(message, record=True)
+            channel.connected()
+            drive(_bare_orjson_loop(channel.receive, channel.send, 3))
+            return [json.loads(sent["text"]) for sent in channel.sent]
+
+        channel = Channel(message)
+        channel.connected()
+        return Bench(_run_loop, same(_bare_orjson_loop, channel.receive, channel.send), check)
+
+    case(_op, "ferrosocket")(_round_trip_case(lambda c: accepted(fs.WebSocket, c)))
+    case(_op, "starlette")(_round_trip_case(lambda c: accepted(sw.WebSocket, c)))
+    case(_op, "peer:litestar")(_round_trip_case(_litestar_ws))
+    case(_op, "peer:blacksheep")(_round_trip_case(_blacksheep_ws))
+    case(_op, "peer:bare + orjson")(_bare_orjson_case)
 
 # Order: by operation as listed in operations.py (the loop first), variants as registered.
 _OP_ORDER = {"loop": -1} | {op.id: i for i, op in enumerate(OPERATIONS)}

@@ -28,7 +28,7 @@ mod python;
 
 // The bindings' API.
 pub use headers::{decode_latin1, lower_latin1};
-pub use json_scan::{dumps_may_differ, loads_check, LoadsCheck};
+pub use json_scan::{scan_loads_input, LoadsScan, DIGIT_RUN, ORJSON_LOADS_MAX_DEPTH};
 pub use query::{parse_qsl_latin1, parse_qsl_str, urlencode};
 pub use scope_url::{
     is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
@@ -51,7 +51,6 @@ pub use lazy::get_or_build;
 // Reached only by the benchmarks and the tests: the pieces the functions above are built from.
 pub use host::{parse_host_header, ParsedHost};
 pub use ip::{is_ipv4_address, is_ipv6_address};
-pub use json_scan::{contains_null, count_open_brackets, has_digit_run, has_uuid_tail};
 pub use py_str::py_repr_str;
 pub use scope_url::escape_path;
 pub use urlsplit::urlunsplit;

@@ -13,9 +13,9 @@ Where each section of docs/differences.md is encoded:
 
 * API shape: ``URL`` (a str); ``WebSocket.close_code``/``close_reason``; ``UnexpectedMessageType``;
   ``Headers.__hash__``/``QueryParams.__hash__`` (type names); ``Headers`` (a snapshot, malformed
-  entries); ``WebSocket._receive_data`` (receive_* without self.receive()); ``_json_dumps`` (enum
-  members). send_json's float spelling is the tests' part: they compare what it sends by parsed value.
-  receive_json is Starlette's ``json.loads``.
+  entries); ``WebSocket._receive_data`` (receive_* without self.receive()). send_json is Starlette's
+  ``json.dumps`` (``_json_dumps``); its float spelling is the tests' part: they compare what it
+  sends by parsed value. receive_json is Starlette's ``json.loads``.
 * Outgoing messages: ``WebSocket.send`` with ``_text_payload``, ``_bytes_payload``, ``_close_code``,
   ``_close_reason``, ``_header_list``, ``_denial_status``; ``accept()`` and ``close()`` hand their
   arguments to it as given; ``send_text()``/``send_bytes()`` check theirs first.
@@ -29,7 +29,6 @@ Where each section of docs/differences.md is encoded:
 
 from __future__ import annotations
 
-import enum
 import json
 import re
 from collections.abc import Iterable
@@ -249,17 +248,10 @@ def _denial_status(status: Any) -> Any:
     return status
 
 
-def _json_default(obj: Any) -> Any:
-    """Row "send_json": a plain enum.Enum member is written as its value (Starlette raises)."""
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    raise TypeError(f"Object of type {_type_name(obj)} is not JSON serializable")
-
-
 def _json_dumps(data: Any) -> str:
     # Starlette's json.dumps call. The row's other half, "float spelling may differ", is in the tests:
     # they compare what send_json sends by its parsed value.
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 # --- The connection ----------------------------------------------------------------------------

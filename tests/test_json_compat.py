@@ -9,11 +9,14 @@ import decimal
 import enum
 import json
 import math
+import operator
+import sys
 import uuid
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable
 from typing import Any
 
+import numpy
 import orjson
 import pytest
 from hypothesis import example, given, settings
@@ -542,14 +545,257 @@ def test_dumps_fast_path_returns_orjson_output() -> None:
     assert fj.dumps_text(obj) == orjson.dumps(obj).decode()
 
 
-def test_plain_enum_documented_deviation() -> None:
-    # Starlette raises TypeError for plain Enum members; ferrosocket writes the value, the same
-    # way on orjson's fast path and on the stdlib path (here taken because a null is present).
+def test_enums_fragments_and_numpy_are_written_like_json_dumps() -> None:
+    # orjson writes a plain Enum member as its value and a Fragment as its content, where
+    # json.dumps raises; IntEnum/StrEnum members and numpy floats are int/str/float subclasses,
+    # which json.dumps writes as such.
+    cases = [
+        [Plain.A],
+        [Plain.A, None],
+        {"e": Plain.A, "nan": float("nan")},
+        orjson.Fragment(b'{"a":1}'),
+        [orjson.Fragment(b"[]"), "x"],
+        [numpy.int64(3)],
+        [numpy.array([1, 2])],
+        [numpy.float64(1.5), numpy.float64("nan")],
+        [Color.RED, Word.HI],
+        {Word.HI: Color.RED},
+    ]
+    for obj in cases:
+        check_dumps(obj)
     with pytest.raises(TypeError, match="^Object of type Plain is not JSON serializable$"):
-        ref_dumps([Plain.A])
-    assert fj.dumps_text([Plain.A]) == "[1]"
-    assert fj.dumps_text([Plain.A, None]) == "[1,null]"
-    assert fj.dumps_bytes([Plain.A, float("nan")]) == b"[1,NaN]"
-    # Other unsupported types still raise the stdlib's own error on the stdlib path.
-    with pytest.raises(TypeError, match="^Object of type object is not JSON serializable$"):
-        fj.dumps_text([object(), None])
+        fj.dumps_text([Plain.A])
+    with pytest.raises(TypeError, match="^Object of type Fragment is not JSON serializable$"):
+        fj.dumps_bytes({"f": orjson.Fragment(b"1")})
+    assert fj.dumps_text([Color.RED, Word.HI, numpy.float64(1.5)]) == '[1,"hi",1.5]'
+
+
+# ---------------------------------------------------------------------------------------------
+# Realistic payloads: full of nulls and UUID-shaped strings, deeply nested, and every type that
+# orjson writes differently from json.dumps or that json.dumps refuses.
+
+FALLBACK_LEAVES = [
+    float("nan"), float("inf"), -float("inf"), 2**64, -(2**63) - 1, 10**30, "\ud800", "a\udfffb",
+    uuid.UUID(int=7), uuid.UUID("12345678-1234-5678-1234-567812345678"), datetime.datetime(2020, 1, 1),
+    datetime.date(2020, 1, 2), datetime.time(1, 2), DC(), Plain.A, Color.RED, Word.HI,
+    orjson.Fragment(b"[1]"), numpy.int64(3), numpy.float64(1.5), numpy.array([1.0]), numpy.bool_(True),
+    decimal.Decimal("1.5"), MyStr("s"), MyInt(3), MyFloat(2.5), MyFloat(float("nan")), Point(1, None),
+    MyTuple((None,)), MyList([None]), MyDict(a=None), ReversedDict(a=1, b=None), OrderedDict(a=None),
+    {1: None}, {None: 1}, {(1,): 2}, {Word.HI: 1}, {MyStr("k"): None}, b"x", {1, 2}, object(),
+]  # fmt: skip
+UUID_STRINGS = st.uuids().map(str)
+realistic_leaves = st.one_of(
+    st.none(),
+    st.just(None),
+    UUID_STRINGS,
+    UUID_STRINGS.map(lambda u: {"id": u, "parent": None}),
+    INTS,
+    FLOATS,
+    TEXT,
+    st.sampled_from(FALLBACK_LEAVES),
+)
+
+
+def _wrap(depth: int, leaf: Any, kind: str) -> Any:
+    for _ in range(depth):
+        leaf = {"k": leaf} if kind == "dict" else (leaf,) if kind == "tuple" else [leaf, None]
+    return leaf
+
+
+deep_values = st.builds(
+    _wrap,
+    st.integers(200, 270) | st.integers(1, 300),
+    realistic_leaves,
+    st.sampled_from(["list", "dict", "tuple"]),
+)
+realistic_objects = st.recursive(
+    realistic_leaves | deep_values,
+    lambda c: (
+        st.lists(c, max_size=6)
+        | st.lists(c, max_size=3).map(tuple)
+        | st.dictionaries(TEXT | UUID_STRINGS, c, max_size=6)
+        | st.dictionaries(py_keys, c, max_size=3)
+    ),
+    max_leaves=25,
+)
+
+
+@SOME
+@given(realistic_objects)
+def test_dumps_realistic(obj: Any) -> None:
+    check_dumps(obj)
+
+
+@MANY
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), UUID_STRINGS, st.integers(-(2**63), 2**64 - 1), st.text(st.characters(codec="utf-8"))
+        ),
+        max_size=50,
+    )
+)
+def test_dumps_of_nulls_and_uuid_strings_is_orjsons(items: list[Any]) -> None:
+    # Exact builtin types only: orjson's output as it is (nothing re-parsed, no fallback).
+    obj = {"items": items, "nested": [{"id": None, "of": tuple(items)}]}
+    assert fj.dumps_bytes(obj) == orjson.dumps(obj)
+    assert fj.dumps_text(obj) == orjson.dumps(obj).decode()
+
+
+@SOME
+@given(realistic_objects)
+def test_loads_of_realistic_texts(obj: Any) -> None:
+    try:
+        text = ref_dumps(obj)
+    except (TypeError, ValueError, RecursionError):
+        return
+    check_loads_text(text)
+    check_loads_bytes(text.encode("utf-8", "surrogatepass"))
+
+
+# ---------------------------------------------------------------------------------------------
+# RecursionError where the stdlib raises it: at the interpreter's real limit, whatever it is
+# (3.11: sys.getrecursionlimit() less the stack in use; 3.12+: the C recursion limit, 1500 on
+# 3.12 and 10000 on 3.13, less the C calls in progress).
+
+
+def _deepest(fn: Callable[[int], Any], hi: int) -> int:
+    """The deepest nesting in [0, hi] that ``fn(depth)`` takes without RecursionError, here."""
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        try:
+            fn(mid)
+            lo = mid
+        except RecursionError:
+            hi = mid - 1
+    return lo
+
+
+def _array_text(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def _eat_c_stack(levels: int, fn: Callable[[], Any]) -> Any:
+    # Each level is a Python frame entered from C: 2 C recursion levels on 3.12+.
+    return fn() if levels <= 0 else operator.call(_eat_c_stack, levels - 1, fn)
+
+
+def _with_room(room: int, fn: Callable[[], Any]) -> Any:
+    """``fn()`` called where json.loads can nest about ``room`` deep (about: the tests measure)."""
+    if sys.version_info < (3, 12):
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(_stack_depth() + room)
+        try:
+            return fn()
+        finally:
+            sys.setrecursionlimit(old)
+    here = _deepest(lambda d: json.loads(_array_text(d)), 20_000)
+    levels = max(0, (here - room) // 2)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, _stack_depth() + levels + 200))  # Python frames: not json's limit
+    try:
+        return _eat_c_stack(levels, fn)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _loads_limits() -> tuple[int, int, int]:
+    """The deepest arrays json.loads, loads_text and loads_bytes take here."""
+    return (
+        _deepest(lambda d: json.loads(_array_text(d)), 20_000),
+        _deepest(lambda d: fj.loads_text(_array_text(d)), 20_000),
+        _deepest(lambda d: fj.loads_bytes(_array_text(d).encode()), 20_000),
+    )
+
+
+def _dumps_limits() -> tuple[int, int, int]:
+    """The deepest lists json.dumps (as Starlette calls it), dumps_text and dumps_bytes take here."""
+    return (
+        # json.dumps called straight from the lambda, as Starlette calls it (not through ref_dumps).
+        _deepest(lambda d: json.dumps(_nested(d), separators=(",", ":"), ensure_ascii=False), 20_000),
+        _deepest(lambda d: fj.dumps_text(_nested(d)), 20_000),
+        _deepest(lambda d: fj.dumps_bytes(_nested(d)), 20_000),
+    )
+
+
+def _check_limit(limits: tuple[int, int, int], orjson_max: int) -> None:
+    """ferrosocket's deepest nesting (``limits[1:]``) against the stdlib's (``limits[0]``).
+
+    Exact where orjson would take the nesting (the recursion check decides). Beyond, the stdlib
+    decides, called from Rust: on 3.12+ that call takes 2 C recursion levels that Starlette's
+    Python-to-Python call does not, so it raises RecursionError up to 2 levels earlier there."""
+    want, *got = limits
+    for ours in got:
+        if want <= orjson_max or sys.version_info < (3, 12):
+            assert ours == want, limits
+        else:
+            assert want - 2 <= ours <= want, limits
+
+
+@pytest.mark.parametrize("room", [None, 600, 200, 60])
+def test_recursion_error_at_the_interpreters_limit(room: int | None) -> None:
+    """At the stack's top (``None``) and where only ``room`` levels are left, below orjson's own
+    limits (1024 for loads, 254 for dumps) where orjson would parse or write what the stdlib
+    refuses: the same deepest nesting as the stdlib, and the same results either side of it."""
+
+    def measure() -> tuple[tuple[int, int, int], tuple[int, int, int], list[tuple[Any, Any]]]:
+        loads, dumps = _loads_limits(), _dumps_limits()
+        outcomes = []
+        for depth in (loads[0] - 3, loads[0] + 3):
+            text = _array_text(max(depth, 1))
+            want = _shape(lambda text=text: json.loads(text))
+            outcomes.append((_shape(lambda text=text: fj.loads_text(text)), want))
+        for depth in (dumps[0] - 3, dumps[0] + 3):
+            obj = _nested(max(depth, 1))
+            want = _shape(lambda obj=obj: json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+            outcomes.append((_shape(lambda obj=obj: fj.dumps_text(obj)), want))
+        return loads, dumps, outcomes
+
+    loads, dumps, outcomes = measure() if room is None else _with_room(room, measure)
+    if room is not None:  # where orjson alone would take what the stdlib refuses
+        assert loads[0] < 1024 and (room > 254 or dumps[0] < 254), (loads, dumps)
+    _check_limit(loads, 1024)
+    _check_limit(dumps, 254)
+    for got, want in outcomes:
+        assert got == want
+
+
+def _shape(fn: Callable[[], Any]) -> tuple[Any, ...]:
+    """``outcome`` for results too deep to compare recursively: a text as is, nested single-item
+    lists as their depth."""
+    result = outcome(fn)
+    if result[0] == "raise" or isinstance(result[1], str):
+        return result
+    value, depth = result[1], 0
+    while isinstance(value, list):
+        value, depth = (value[0] if value else None), depth + 1
+    return ("ok", "depth", depth)
+
+
+def test_lowered_recursion_limit_is_honoured() -> None:
+    # A payload orjson handles (100 deep) where the interpreter cannot recurse 100 levels more.
+    text, obj = _array_text(100), _nested(100)
+
+    def check() -> None:
+        with pytest.raises(RecursionError):
+            json.loads(text)
+        with pytest.raises(RecursionError):
+            ref_dumps(obj)
+        with pytest.raises(RecursionError):
+            fj.loads_text(text)
+        with pytest.raises(RecursionError):
+            fj.loads_bytes(text.encode())
+        with pytest.raises(RecursionError):
+            fj.dumps_text(obj)
+        with pytest.raises(RecursionError):
+            fj.dumps_bytes(obj)
+
+    _with_room(50, check)

@@ -1,9 +1,12 @@
 """The Rust JSON functions (``ferrosocket._core``) at the edges of their byte scans.
 
 ``test_json_compat.py`` compares them with the stdlib on general inputs; here the inputs are
-built around what the scans in ``src/json_scan.rs`` look for (runs of 17 to 21 digits, bracket
-counts around 254, ``null``, UUID-shaped strings and their near misses), and around the argument
-types they treat apart (subclasses of ``str``/``bytes``/``bytearray``, other types).
+built around what decides between orjson and the stdlib: for loads, the scan in
+``src/json_scan.rs`` (runs of 17 to 21 digits, in and out of strings; nesting around orjson's
+limit of 1024; brackets, digits and escaped quotes inside strings, which are not nesting or
+numbers), for dumps the walk in ``src/python/json_exact.rs`` (nesting around 254, NaN, big
+integers, ``uuid.UUID`` among UUID-shaped strings and nulls); and around the argument types they
+treat apart (subclasses of ``str``/``bytes``/``bytearray``, other types).
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ UUIDISH = st.one_of(
     st.uuids().map(lambda u: str(u).upper()),
     st.lists(HEX_GROUP, min_size=1, max_size=6).map("-".join),
 )
-STRINGS = st.one_of(UUIDISH, st.sampled_from(["null", "nul", "anullb", "-", "[{", "[[[["]), jc.TEXT)
+STRINGS = st.one_of(
+    UUIDISH,
+    st.sampled_from(["null", "nul", "anullb", "-", "[{", "[[[[", '\\"[[', "\\", '"]]"', "1" * 19 + "]"]),
+    BIG_INTS.map(str),
+    jc.TEXT,
+)
 
 
 def _nested(depth: int, opener: str, leaf: str) -> str:
@@ -51,17 +59,20 @@ def _nested(depth: int, opener: str, leaf: str) -> str:
 
 @st.composite
 def scan_texts(draw: st.DrawFn) -> str:
-    """JSON text near the loads scans' decisions: digit runs, bracket counts, strings of brackets."""
+    """JSON text near the loads scan's decisions: digit runs, nesting, strings of brackets."""
     leaf = draw(st.one_of(NUMBERS, STRINGS.map(json.dumps), st.just("null")))
-    shape = draw(st.sampled_from(["leaf", "array", "nested", "brackets-in-strings"]))
+    shape = draw(st.sampled_from(["leaf", "array", "nested", "deep", "brackets-in-strings"]))
     if shape == "leaf":
         return leaf
     if shape == "array":
         return "[" + ",".join(draw(st.lists(st.one_of(NUMBERS, STRINGS.map(json.dumps)), max_size=6))) + "]"
     if shape == "nested":
         return _nested(draw(st.integers(250, 260)), draw(st.sampled_from("[{")), leaf)
-    # Many brackets inside strings: counted by the scan, not nesting.
-    return json.dumps(["[" * draw(st.integers(250, 520)), leaf])
+    if shape == "deep":  # around orjson's limit: the stdlib's real limit decides beyond
+        return _nested(draw(st.integers(1020, 1030)), draw(st.sampled_from("[{")), leaf)
+    # Many brackets inside a string (after an escaped quote): not nesting; then real nesting.
+    brackets = json.dumps('\\"' + "[" * draw(st.integers(250, 1100)) + '"')
+    return f"[{brackets},{leaf},{_nested(draw(st.integers(1, 5)), '[', leaf)}]"
 
 
 @settings(max_examples=500, deadline=None)

@@ -1,43 +1,39 @@
-"""JSON for ``receive_json`` / ``send_json``: orjson fast paths, stdlib-exact fallbacks.
+"""JSON for ``receive_json`` / ``send_json``: orjson where its result is the stdlib's.
 
 Starlette is the reference: ``json.loads(text)`` on receive, and
 ``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` on send.
 
-The four functions are implemented in Rust (``ferrosocket._core``: ``src/python/json.rs``, the
-byte scans in ``src/json_scan.rs``) and re-exported here; the stdlib fallbacks they call stay
-here (``_ENCODER``, ``_enum_value``) and in the ``json`` module.
+The four functions are implemented in Rust (``ferrosocket._core``: ``src/python/json.rs``, with
+the input scan in ``src/json_scan.rs`` and the walk of the data in ``src/python/json_exact.rs``)
+and re-exported here. Their fallbacks are ``json.loads(text)`` and
+``json.dumps(data, separators=(",", ":"), ensure_ascii=False)``, called as Starlette calls them.
 
-Policy: every call tries orjson first.  Whenever orjson fails, or its result could differ
-from the stdlib's, the call is redone with the stdlib ``json`` module, so values, exceptions
-and messages are the stdlib's.  The "could differ" checks are cheap scans:
+Policy: each call decides *before* running orjson whether orjson's result is the stdlib's
+(the same value, or a failure where the stdlib fails too); when it is not, or when orjson then
+fails, the stdlib produces the result, so values, exceptions and messages are the stdlib's.
 
-* loads: orjson turns integers beyond 64 bits into floats, so any input with a run of 19+
-  ASCII digits is parsed by ``json.loads``; results that may be nested deeper than orjson's
-  encoder limit (254: input of more than 508 bytes holding more than 254 ``[``/``{`` bytes,
-  then measured by ``orjson.dumps``) are also parsed by ``json.loads``, which raises
-  ``RecursionError`` where the stdlib does.
-* dumps: orjson writes ``null`` for NaN/Infinity and serialises ``uuid.UUID``, which Starlette
-  writes as ``NaN``/``Infinity``/``-Infinity`` and rejects.  Output holding ``null`` or a
-  UUID-shaped string (``-xxxx-xxxx-xxxx-xxxxxxxxxxxx"``, lower-case hex) is parsed back and
-  compared with the input; on any difference the stdlib encoder produces the result (so NaN
-  gives ``NaN``, a UUID gives the stdlib ``TypeError``). Dataclasses, datetimes and subclasses
-  of builtins are passed through to the stdlib (``OPT_PASSTHROUGH_DATACLASS | _DATETIME |
-  _SUBCLASS``).
+* loads: one pass over the input, skipping strings. orjson turns integers beyond 64 bits into
+  floats, so a run of 19+ digits outside strings goes to the stdlib; so does a nesting deeper
+  than orjson parses (1024) or than the interpreter can recurse into at this point
+  (``Py_EnterRecursiveCall``, the stdlib decoder's own check: ``sys.getrecursionlimit()`` on
+  3.11, the C recursion limit on 3.12+), where ``json.loads`` raises ``RecursionError``. orjson
+  refuses NaN, Infinity, 1e400 and lone-surrogate escapes, which the stdlib then parses.
+* dumps: one walk of the data. orjson writes ``json.dumps``' value for the exact builtin types:
+  ``dict`` with ``str`` keys, ``list``, ``tuple``, ``str``, ``int``, finite ``float``, ``bool``
+  and ``None``, nested at most 254 deep (orjson's limit) and no deeper than the interpreter can
+  recurse now. Anything else goes to the stdlib: NaN and the infinities (orjson would write
+  ``null``), subclasses of builtins (including ``IntEnum``/``StrEnum`` and named tuples), other
+  key types, and the types orjson serialises natively but ``json.dumps`` refuses (``uuid.UUID``,
+  dataclasses, datetimes, enums, numpy, ``orjson.Fragment``), cycles. What the walk does not
+  look at, orjson refuses: integers beyond 64 bits and lone surrogates.
 
-Arguments of other types go straight to the stdlib call: ``loads_text`` of a non-``str``
-is ``json.loads(text)``; ``loads_bytes`` of anything but ``bytes``/``bytearray``/``memoryview``
-is ``json.loads(bytes(data).decode("utf-8"))``.
-
-Known deviation (not detectable without walking every payload): members of plain ``enum.Enum``
-(not ``IntEnum``/``StrEnum``) are written as their value, on both paths, where Starlette raises
-``TypeError``; ``orjson.Fragment`` is written as its content on the fast path.
+The result is the stdlib's value; the text may spell a float differently (``1e-7`` for
+``1e-07``). Arguments of other types go straight to the stdlib call: ``loads_text`` of a
+non-``str`` is ``json.loads(text)``; ``loads_bytes`` of anything but
+``bytes``/``bytearray``/``memoryview`` is ``json.loads(bytes(data).decode("utf-8"))``.
 """
 
 from __future__ import annotations
-
-import enum
-import json
-from typing import Any, Final
 
 # The Rust functions import it: a missing orjson fails here, at import.
 import orjson  # noqa: F401  # pyright: ignore[reportUnusedImport]
@@ -45,17 +41,3 @@ import orjson  # noqa: F401  # pyright: ignore[reportUnusedImport]
 from ferrosocket._core import dumps_bytes, dumps_text, loads_bytes, loads_text
 
 __all__ = ["dumps_bytes", "dumps_text", "loads_bytes", "loads_text"]
-
-
-def _enum_value(obj: Any) -> Any:
-    """The stdlib encoder's ``default``: plain Enum members as their value (what orjson writes on
-    the fast path), so a payload is encoded the same way whichever path it takes; anything else
-    raises the stdlib's own ``TypeError``."""
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
-
-
-# == Starlette's json.dumps, but for plain Enum members (see the module docstring). The Rust
-# dumps_text/dumps_bytes call its encode() when orjson's output is not used.
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_enum_value)

@@ -1,99 +1,97 @@
-//! `receive_json` / `send_json`'s JSON: orjson fast paths with stdlib-exact fallbacks (the
-//! policy is in `python/ferrosocket/_json.py`'s docstring; the scans in [`crate::json_scan`]).
+//! `receive_json` / `send_json`'s JSON: orjson where its result is the stdlib's, decided before
+//! orjson runs, and the stdlib `json` module everywhere else (the policy is in
+//! `python/ferrosocket/_json.py`'s docstring; the input scan in [`crate::json_scan`], the walk of
+//! `send_json`'s data and the recursion check in [`super::json_exact`]).
 //!
-//! orjson's functions are looked up once. The fallbacks stay in Python and are looked up at each
-//! (rare) use, as the Python code did: `json.loads` in the stdlib `json` module, and the
-//! `_ENCODER` of `ferrosocket._json` (imported lazily, so the functions also work from Rust
-//! before the package has finished importing).
+//! orjson's functions are looked up once. The fallbacks are `json.loads` and `json.dumps`, looked
+//! up at each (rare) use and called as Starlette calls them, so that they raise RecursionError at
+//! the same depth.
 //!
 //! The `pub fn`s are the Rust-level entry points; the `#[pyfunction]`s wrap them for `_core`.
 
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString, PyType};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyType};
 
-use crate::json_scan::{dumps_may_differ, loads_check, LoadsCheck};
+use super::json_exact::{can_recurse, orjson_dumps_depth, stdlib_levels};
+use std::sync::OnceLock;
 
-/// orjson's functions, exceptions and `send_json`'s options.
+use crate::json_scan::{scan_loads_input, ORJSON_LOADS_MAX_DEPTH};
+use crate::lazy::get_or_build;
+
+/// orjson's functions and exceptions.
 struct Orjson {
     loads: Py<PyAny>,
     dumps: Py<PyAny>,
     decode_error: Py<PyType>,
     encode_error: Py<PyType>,
-    /// `OPT_PASSTHROUGH_DATACLASS | OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_SUBCLASS`:
-    /// dataclasses, datetimes and subclasses of builtins go to the stdlib encoder.
-    dumps_options: Py<PyAny>,
 }
 
-static ORJSON: PyOnceLock<Orjson> = PyOnceLock::new();
-static STDLIB_JSON: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-static FERROSOCKET_JSON: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+// Built outside the cell (an import runs Python code, which may re-enter): see crate::lazy.
+static ORJSON: OnceLock<Orjson> = OnceLock::new();
+static STDLIB_JSON: OnceLock<Py<PyModule>> = OnceLock::new();
 
-fn orjson(py: Python<'_>) -> PyResult<&Orjson> {
-    ORJSON.get_or_try_init(py, || {
+fn orjson(py: Python<'_>) -> PyResult<&'static Orjson> {
+    get_or_build(&ORJSON, || {
         let module = py.import("orjson")?;
-        let option = |name: &str| -> PyResult<u64> { module.getattr(name)?.extract() };
-        let options = option("OPT_PASSTHROUGH_DATACLASS")?
-            | option("OPT_PASSTHROUGH_DATETIME")?
-            | option("OPT_PASSTHROUGH_SUBCLASS")?;
         Ok(Orjson {
             loads: module.getattr("loads")?.unbind(),
             dumps: module.getattr("dumps")?.unbind(),
             decode_error: module.getattr("JSONDecodeError")?.cast_into()?.unbind(),
             encode_error: module.getattr("JSONEncodeError")?.cast_into()?.unbind(),
-            dumps_options: options.into_pyobject(py)?.into_any().unbind(),
         })
     })
 }
 
-fn module<'py>(
-    py: Python<'py>,
-    cell: &'static PyOnceLock<Py<PyModule>>,
-    name: &str,
-) -> PyResult<&'py Bound<'py, PyModule>> {
-    cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import(name)?.unbind()))
-        .map(|m| m.bind(py))
+/// The stdlib `json` module.
+fn stdlib_json(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    get_or_build(&STDLIB_JSON, || Ok::<_, PyErr>(py.import("json")?.unbind())).map(|m| m.bind(py))
 }
 
-/// `json.loads(text)`, the stdlib's.
+/// `json.loads(text)`, the stdlib's, called as Starlette calls it: from `receive_json`, it
+/// recurses exactly as deep before RecursionError.
 fn stdlib_loads<'py>(text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = text.py();
-    module(py, &STDLIB_JSON, "json")?
+    stdlib_json(py)?
         .getattr(intern!(py, "loads"))?
         .call1((text,))
 }
 
-/// `ferrosocket._json._ENCODER.encode(obj)`: Starlette's `json.dumps`, but for plain Enum members.
+/// `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)`, Starlette's call.
 fn stdlib_dumps<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
-    module(py, &FERROSOCKET_JSON, "ferrosocket._json")?
-        .getattr(intern!(py, "_ENCODER"))?
-        .call_method1(intern!(py, "encode"), (obj,))
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "separators"), (",", ":"))?;
+    kwargs.set_item(intern!(py, "ensure_ascii"), false)?;
+    stdlib_json(py)?
+        .getattr(intern!(py, "dumps"))?
+        .call((obj,), Some(&kwargs))
 }
 
-/// True when orjson's `result` for `raw` may differ from `json.loads`'s.
-fn needs_stdlib_loads(orjson: &Orjson, raw: &[u8], result: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let py = result.py();
-    match loads_check(raw) {
-        LoadsCheck::Exact => Ok(false),
-        LoadsCheck::DigitRun => Ok(true),
-        // Possibly nested deeper than json.loads may recurse: orjson's encoder measures it.
-        LoadsCheck::MaybeDeep => match orjson.dumps.bind(py).call1((result,)) {
-            Ok(_) => Ok(false),
-            Err(err) if err.is_instance(py, orjson.encode_error.bind(py)) => Ok(true),
-            Err(err) => Err(err),
-        },
-    }
+/// True when `orjson.loads` of the JSON text `raw` gives `json.loads`'s value, or fails where it
+/// fails: no number orjson may round (a run of 19+ digits), a nesting orjson parses and the
+/// interpreter could recurse into now (json.loads raises RecursionError where it cannot).
+fn orjson_loads_exact(py: Python<'_>, raw: &[u8]) -> bool {
+    let scan = scan_loads_input(raw);
+    !scan.digit_run
+        && scan.depth <= ORJSON_LOADS_MAX_DEPTH
+        && can_recurse(py, scan.depth + stdlib_levels(py))
 }
 
-/// `orjson.loads(arg)`, or None when it fails.
-fn try_orjson_loads<'py>(
-    orjson: &Orjson,
+/// `orjson.loads(arg)` (`arg` holds the UTF-8 `raw`) when that is `json.loads`'s result; None when
+/// the stdlib must decide (orjson failed: lone surrogates, NaN, 1e400, invalid JSON, ...; or it
+/// would differ).
+fn exact_orjson_loads<'py>(
     arg: &Bound<'py, PyAny>,
+    raw: &[u8],
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = arg.py();
+    // First: its first use imports orjson, running Python code (which could change a bytearray).
+    let orjson = orjson(py)?;
+    if !orjson_loads_exact(py, raw) {
+        return Ok(None);
+    }
     match orjson.loads.bind(py).call1((arg,)) {
         Ok(result) => Ok(Some(result)),
         Err(err) if err.is_instance(py, orjson.decode_error.bind(py)) => Ok(None),
@@ -101,43 +99,30 @@ fn try_orjson_loads<'py>(
     }
 }
 
-/// `orjson.loads(arg)` when it is `json.loads`'s result for `raw` (the bytes of `arg`), else
-/// None (orjson failed: lone surrogates, NaN, 1e400, invalid JSON, ...; or it may differ).
-fn exact_orjson_loads<'py>(
-    orjson: &Orjson,
-    arg: &Bound<'py, PyAny>,
-    raw: &[u8],
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    match try_orjson_loads(orjson, arg)? {
-        Some(result) if !needs_stdlib_loads(orjson, raw, &result)? => Ok(Some(result)),
-        _ => Ok(None),
-    }
-}
-
 /// `json.loads(text)` (for a `str`; anything else goes to `json.loads` as it is).
 pub fn loads_text<'py>(text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = text.py();
-    if let Ok(string) = text.cast::<PyString>() {
-        match string.to_str() {
-            Ok(utf8) => {
-                let orjson = orjson(py)?;
-                let raw = utf8.as_bytes();
-                let parsed = if string.is_exact_instance_of::<PyString>() {
-                    exact_orjson_loads(orjson, text, raw)?
-                } else {
-                    // orjson only takes an exact str: give it the UTF-8 (`text.encode()`).
-                    exact_orjson_loads(orjson, PyBytes::new(py, raw).as_any(), raw)?
-                };
-                if let Some(result) = parsed {
-                    return Ok(result);
-                }
-            }
-            // Lone surrogates: json.loads decides.
-            Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(py) => {}
-            Err(err) => return Err(err),
+    let Ok(string) = text.cast::<PyString>() else {
+        return stdlib_loads(text);
+    };
+    let raw = match string.to_str() {
+        Ok(utf8) => utf8.as_bytes(),
+        // Lone surrogates: json.loads decides.
+        Err(err) if err.is_instance_of::<PyUnicodeEncodeError>(py) => {
+            return stdlib_loads(text);
         }
+        Err(err) => return Err(err),
+    };
+    let parsed = if string.is_exact_instance_of::<PyString>() {
+        exact_orjson_loads(text, raw)?
+    } else {
+        // orjson only takes an exact str: give it the UTF-8 (`text.encode()`).
+        exact_orjson_loads(PyBytes::new(py, raw).as_any(), raw)?
+    };
+    match parsed {
+        Some(result) => Ok(result),
+        None => stdlib_loads(text),
     }
-    stdlib_loads(text)
 }
 
 /// `json.loads(bytes(data).decode("utf-8"))` (orjson first for `bytes`, `bytearray` and
@@ -145,22 +130,17 @@ pub fn loads_text<'py>(text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> 
 pub fn loads_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = data.py();
     let parsed = if let Ok(bytes) = data.cast::<PyBytes>() {
-        exact_orjson_loads(orjson(py)?, data, bytes.as_bytes())?
+        exact_orjson_loads(data, bytes.as_bytes())?
     } else if let Ok(array) = data.cast::<PyByteArray>() {
-        let orjson = orjson(py)?;
-        match try_orjson_loads(orjson, data)? {
-            Some(result) if !needs_stdlib_loads(orjson, &array.to_vec(), &result)? => Some(result),
-            _ => None,
-        }
+        exact_orjson_loads(data, &array.to_vec())?
     } else if data.is_instance_of::<PyMemoryView>() {
-        let orjson = orjson(py)?;
-        match try_orjson_loads(orjson, data)? {
-            Some(result) => {
-                let raw = data.call_method0(intern!(py, "tobytes"))?;
+        // The bytes of the view, in order (a released view fails here, as bytes(data) below).
+        match data.call_method0(intern!(py, "tobytes")) {
+            Ok(raw) => {
                 let raw = raw.cast_into::<PyBytes>()?;
-                (!needs_stdlib_loads(orjson, raw.as_bytes(), &result)?).then_some(result)
+                exact_orjson_loads(raw.as_any(), raw.as_bytes())?
             }
-            None => None,
+            Err(_) => None,
         }
     } else {
         None
@@ -174,23 +154,23 @@ pub fn loads_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>
     stdlib_loads(&text)
 }
 
-/// orjson's encoding of `obj`, or None when it may differ from Starlette's.
+/// orjson's encoding of `obj`, or None when it may differ from Starlette's (the stdlib's).
 fn orjson_dumps<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let py = obj.py();
+    // First: its first use imports orjson, which runs Python code (that could change `obj`).
     let orjson = orjson(py)?;
-    let dumps = orjson.dumps.bind(py);
-    let out = match dumps.call1((obj, py.None(), orjson.dumps_options.bind(py))) {
-        Ok(out) => out.cast_into::<PyBytes>()?,
-        // Non-str keys, big ints, surrogates, subclasses, cycles, depth, unsupported types.
-        Err(err) if err.is_instance(py, orjson.encode_error.bind(py)) => return Ok(None),
-        Err(err) => return Err(err),
+    let Some(depth) = orjson_dumps_depth(obj) else {
+        return Ok(None);
     };
-    // NaN/Infinity became null, or a UUID became a string: a faithful encoding parses back
-    // equal. (Tuples also fail this check: they are only sent the slow way.)
-    if dumps_may_differ(out.as_bytes()) && orjson.loads.bind(py).call1((&out,))?.ne(obj)? {
+    if !can_recurse(py, depth + stdlib_levels(py)) {
         return Ok(None);
     }
-    Ok(Some(out))
+    match orjson.dumps.bind(py).call1((obj,)) {
+        Ok(out) => Ok(Some(out.cast_into::<PyBytes>()?)),
+        // Ints beyond 64 bits, lone surrogates: the stdlib writes or refuses them its own way.
+        Err(err) if err.is_instance(py, orjson.encode_error.bind(py)) => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)`, up to formatting: a `str`.

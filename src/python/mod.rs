@@ -6,6 +6,7 @@ mod connection;
 mod errors;
 mod headers;
 pub mod json;
+mod json_exact;
 mod outgoing;
 mod pending_send;
 mod query_params;
