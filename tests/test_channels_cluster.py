@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.e2e_servers import answers_http, has_exited, stop
+from e2e.server_processes import has_exited, http_get, stop
 from redis_server import HOST, RedisServer, free_port, redis_server  # noqa: F401 (a fixture)
 from websockets.asyncio.client import ClientConnection, connect
+
+
+def answers_http(port: int) -> bool:
+    """True once the app answers ``GET /`` with 200 "ok" (the server is up and the app imported)."""
+    return http_get(port, "/") == (200, b"ok")
+
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 STEP = 15.0  # seconds for one step
