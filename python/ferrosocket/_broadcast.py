@@ -18,6 +18,10 @@ coroutine of a send always runs in the task that started it (trio's and asyncio'
 assume so).
 """
 
+# pyright: reportUnnecessaryIsInstance=false, reportPrivateUsage=false
+# (Arguments are checked at run time, whatever their annotations; the package's modules share
+# private helpers.)
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,10 @@ output could differ from Starlette's ``json.dumps``), so the payload is the one 
 would send. Every check that can fail is made when the message is built, before anything is sent.
 """
 
+# pyright: reportUnnecessaryIsInstance=false, reportPrivateUsage=false
+# (Arguments are checked at run time, whatever their annotations; the package's modules share
+# private helpers.)
+
 from __future__ import annotations
 
 from typing import Any, Final, Literal, Protocol, final

@@ -63,7 +63,7 @@ class Membership(Generic[W]):
 
     def leave_all(self, websocket: W) -> list[str]:
         """Removes every membership of ``websocket``; the channels left without a local member."""
-        emptied = []
+        emptied: list[str] = []
         for channel in list(self._channels.get(websocket, ())):
             if self.leave(websocket, channel):
                 emptied.append(channel)

@@ -16,6 +16,10 @@ delivered, in order, once. A connection whose send fails because it has gone lea
 channels; so does any connection found disconnected by the periodic sweep.
 """
 
+# pyright: reportUnnecessaryIsInstance=false, reportPrivateUsage=false
+# (Arguments are checked at run time, whatever their annotations; the package's modules share
+# private helpers.)
+
 from __future__ import annotations
 
 import asyncio
@@ -150,7 +154,7 @@ class RedisChannels:
 
             # No retries inside redis-py: a retried publish could be stored twice; the reader
             # retries by itself. The socket timeout outlasts a blocked XREAD.
-            client = redis.asyncio.Redis.from_url(
+            client = redis.asyncio.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]
                 url, retry=Retry(NoBackoff(), 0), socket_timeout=block + 10.0, socket_connect_timeout=5.0
             )
             self._owns_client = True
@@ -171,7 +175,7 @@ class RedisChannels:
         self._membership: Membership[Any] = Membership()
         self._positions: dict[str, _Position] = {}
         self._wake_key = f"{prefix}wake:{os.getpid()}:{random.getrandbits(64):016x}".encode()
-        self._wake_id = _START
+        self._wake_id: bytes = _START
         self._reader: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
@@ -387,10 +391,12 @@ class RedisChannels:
         streams: dict[bytes, bytes] = {self._wake_key: self._wake_id}
         for channel, position in self._positions.items():
             streams[self._stream_key(channel)] = position.last_id
-        response = await self._client.xread(streams, count=self._batch, block=self._block_ms)
+        response: Any = await self._client.xread(streams, count=self._batch, block=self._block_ms)
         if not response or self._closed:
             return
-        items = response.items() if isinstance(response, dict) else response
+        # redis-py answers XREAD with a dict (RESP3) or a list of pairs (RESP2).
+        pairs: Any = response.items() if isinstance(response, dict) else response  # pyright: ignore
+        items: list[tuple[bytes, list[Any]]] = list(pairs)
         for key, entries in items:
             if key == self._wake_key:
                 if entries:
