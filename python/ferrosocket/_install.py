@@ -202,7 +202,7 @@ def _bridge_exceptions(starlette_websockets: Any) -> tuple[type, type]:
         "Use of a closed connection: both ferrosocket's and Starlette's WebSocketDisconnected.",
     )
     ours = (_exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected)
-    made = []
+    made: list[type] = []
     for name, own, theirs, doc in zip(_BRIDGED_NAMES, ours, key, docs, strict=True):
         qualname = name + suffix
         bridged = type(
@@ -306,7 +306,7 @@ def _bridge_on() -> None:
     starlette_class.__class__ = _make_metaclass(meta, starlette_class)
     _switch.starlette_class = starlette_class
     _switch.original_meta = meta
-    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)
+    _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)  # pyright: ignore[reportPrivateUsage]
     # An ABC registration is permanent (and true: ferrosocket's classes implement Starlette's API).
     cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
     for cls, own in registered:
@@ -324,7 +324,7 @@ def _bridge_off() -> None:
         return
     starlette_class.__class__ = meta
     _give_metaclasses_back()
-    _ferro._use(
+    _ferro._use(  # pyright: ignore[reportPrivateUsage]
         tuple(_ferro.WebSocketState), _exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected
     )
     _switch.starlette_class = None

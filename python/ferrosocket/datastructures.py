@@ -5,6 +5,10 @@ subclass whose components are parsed in Rust. ``MutableHeaders`` and ``State`` a
 classes with Starlette's API.
 """
 
+# pyright: reportPrivateUsage=false, reportUnnecessaryIsInstance=false, reportUnusedFunction=false
+# (The modules share private helpers; arguments are checked at run time whatever their
+# annotations; `_url_class_with_errors` and `_url_text_from_components` are called from Rust.)
+
 from __future__ import annotations
 
 import copyreg
@@ -27,8 +31,8 @@ from ferrosocket._core import (
 
 __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"]
 
-Mapping.register(Headers)
-Mapping.register(QueryParams)
+Mapping.register(Headers)  # pyright: ignore
+Mapping.register(QueryParams)  # pyright: ignore
 
 # `cls.__new__(cls, *args)`, which pickle and copy know (NEWOBJ): an object made without `__init__`.
 _NEWOBJ: Any = copyreg.__newobj__  # type: ignore[attr-defined]  # (missing from typeshed)
@@ -231,17 +235,17 @@ class MutableHeaders(Headers):
             assert scope is None, 'Cannot set both "raw" and "scope".'
             self._list = raw
         elif scope is not None:
-            self._list = scope["headers"] = list(scope["headers"])
+            self._list = scope["headers"] = list(scope["headers"])  # pyright: ignore[reportIncompatibleMethodOverride]
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
         return self._list
 
     def keys(self) -> list[str]:
-        return [key.decode("latin-1") for key, value in self._list]
+        return [key.decode("latin-1") for key, _ in self._list]
 
     def values(self) -> list[str]:
-        return [value.decode("latin-1") for key, value in self._list]
+        return [value.decode("latin-1") for _, value in self._list]
 
     def items(self) -> list[tuple[str, str]]:
         return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
