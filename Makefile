@@ -127,8 +127,9 @@ wheel: venv ## Release wheel (fat LTO, manylinux2014 via zig) and sdist into dis
 	VENV=$(VENV) scripts/build_wheel.sh
 
 wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the core suite; the sdist; metadata
-	FERROSOCKET_WHEEL="$$(ls dist/ferrosocket-*.whl)" FERROSOCKET_SDIST="$$(ls dist/ferrosocket-*.tar.gz)" \
-		$(PY) -m pytest -p no:cacheprovider -s tests/wheel
+	@# The hypothesis profile "quick" for the installed suite: `make test` ran the full one on this code.
+	HYPOTHESIS_PROFILE=quick FERROSOCKET_WHEEL="$$(ls dist/ferrosocket-*.whl)" \
+		FERROSOCKET_SDIST="$$(ls dist/ferrosocket-*.tar.gz)" $(PY) -m pytest -p no:cacheprovider -s tests/wheel
 
 actionlint: venv ## Check .github/workflows/ with actionlint (and shellcheck for run: steps)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/actionlint -color=false

@@ -37,6 +37,7 @@ from email import message_from_bytes
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from test_packaging import check_metadata
 from trove_classifiers import classifiers as KNOWN_CLASSIFIERS
 
@@ -44,6 +45,9 @@ REPO = Path(__file__).resolve().parents[2]
 WHEEL_ENV = "FERROSOCKET_WHEEL"
 SDIST_ENV = "FERROSOCKET_SDIST"
 BUILD_TIMEOUT = 900  # seconds to build a wheel from the sdist
+# Each test bounds its own steps (pip, the build, the copied suite): pyproject's 300 s per test,
+# meant for one await, would stop a whole installed-suite run.
+pytestmark = pytest.mark.timeout(3600)
 
 
 def load_script() -> ModuleType:
