@@ -122,13 +122,8 @@ DROPIN = Plan(
                 "tests/test_tutorial/test_websockets",
             ],
             expected={"0.165.0": 73},
-            allow={
-                "tests/test_ws_router.py::test_depend_err_middleware": (
-                    "the test's middleware closes with code 1006, which RFC 6455 reserves: it is never "
-                    "sent on the wire (servers fail the connection with 1002 or drop it). ferrosocket "
-                    "refuses to send it with a ValueError before any I/O (docs/differences.md)"
-                ),
-            },
+            # No allowance: test_depend_err_middleware closes with 1006 before accept, which
+            # ferrosocket sends as Starlette does (the server answers 403; no close frame).
         ),
     ],
 )
