@@ -9,8 +9,10 @@ script, i.e. .venv's). For each, in order of version:
 
 1. a virtual environment ``.venv-<version>`` in the repository (kept between runs; its
    requirements are re-installed only when requirements/build.txt or tests-core.txt changed);
-2. ``maturin develop --profile fast`` into it, with a Cargo target directory of its own
-   (``target/py<version>``), so the builds for different interpreters do not evict each other;
+2. ``maturin build --profile fast`` for it, with a Cargo target directory of its own
+   (``target/py<version>``), so the builds for different interpreters do not evict each other,
+   and ``pip install`` of that wheel: not ``maturin develop``, which would leave the other
+   interpreters' extension modules in python/ferrosocket/ next to the main one;
 3. ``pytest -p anyio --core`` with the hypothesis profile ``quick`` (HYPOTHESIS_PROFILE, unless
    set): the full profile runs on the main interpreter (``make test``); here the point is each
    interpreter's own behaviour.
@@ -117,7 +119,12 @@ def prepare(interpreter: Interpreter) -> Path:
         PYO3_PYTHON=str(python),
         CARGO_TARGET_DIR=str(REPO / "target" / f"py{interpreter.name}"),
     )
-    run([str(venv / "bin" / "maturin"), "develop", "--profile", "fast"], cwd=REPO, env=env)
+    wheels = REPO / "target" / f"py{interpreter.name}" / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    maturin = [str(venv / "bin" / "maturin"), "build", "--profile", "fast", "--interpreter", str(python)]
+    run([*maturin, "--out", str(wheels)], cwd=REPO, env=env)
+    (wheel,) = wheels.glob("ferrosocket-*.whl")
+    run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)])
     return python
 
 
