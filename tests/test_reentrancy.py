@@ -89,6 +89,11 @@ print(hits["__del__"], hits["weakref"], ROUNDS)
 """
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12),
+    reason="CPython 3.12+ runs the garbage collector at the eval breaker, not inside an allocation: "
+    "a finalizer cannot be made to run inside the Rust lookup this way (the threaded test still runs)",
+)
 def test_a_finalizer_reads_the_headers_while_their_cache_is_made() -> None:
     out = run_script(FINALIZER_SCRIPT)
     by_del, by_weakref, rounds = map(int, out.split())
