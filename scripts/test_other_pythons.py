@@ -24,6 +24,7 @@ Exits non-zero when any of them fails, or when pytest collects no test. Stdlib o
 from __future__ import annotations
 
 import argparse
+import collections
 import glob
 import os
 import re
@@ -36,6 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIREMENTS = [REPO / "requirements" / "build.txt", REPO / "requirements" / "tests-core.txt"]
+TAIL_LINES = 60  # of a failed run's output, repeated at the end
 OLDEST = (3, 11)  # pyproject.toml's requires-python
 PROBE = (
     "import platform, sys, sysconfig; "
@@ -128,6 +130,28 @@ def prepare(interpreter: Interpreter) -> Path:
     return python
 
 
+def run_tests(command: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+    """Runs ``command`` in the repository, echoing its output (stdout and stderr, in order);
+    returns its exit status and the last lines of that output."""
+    print("$ " + " ".join(command), flush=True)
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    with subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail.append(line)
+    return process.returncode, list(tail)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="only list the interpreters found")
@@ -148,22 +172,28 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("HYPOTHESIS_PROFILE", "quick")
     results: list[tuple[str, str, float]] = []
+    failures: list[tuple[str, list[str]]] = []
     for interpreter in others:
         print(f"== CPython {interpreter.name}: build, then pytest --core", flush=True)
         start = time.monotonic()
         try:
             python = prepare(interpreter)
             built = time.monotonic()
-            tests = subprocess.run(
-                [str(python), "-m", "pytest", "-p", "anyio", "--core", "-q"], cwd=REPO, env=env, check=False
-            )
+            returncode, tail = run_tests([str(python), "-m", "pytest", "-p", "anyio", "--core", "-q"], env)
         except subprocess.CalledProcessError as exc:
             results.append((interpreter.name, f"set-up failed (exit {exc.returncode})", 0.0))
             continue
-        outcome = "passed" if tests.returncode == 0 else f"FAILED (pytest exit {tests.returncode})"
+        outcome = "passed" if returncode == 0 else f"FAILED (pytest exit {returncode})"
+        if returncode != 0:
+            failures.append((interpreter.name, tail))
         results.append(
             (interpreter.name, f"{outcome}; set-up {built - start:.0f} s", time.monotonic() - built)
         )
+    for name, tail in failures:
+        # Repeated here, at the end, where a CI log that keeps only its last part still shows
+        # it (a crash's "Fatal Python error" and traceback, faulthandler's, is among them).
+        print(f"== CPython {name}: the end of its pytest output")
+        print("".join(tail), end="")
     print("== the core suite on the other CPythons")
     for name, outcome, seconds in results:
         print(f"CPython {name}: {outcome}, tests {seconds:.0f} s")
