@@ -22,6 +22,7 @@ from ferrosocket._core import (
     Headers,
     QueryParams,
     UrlParts,
+    _register_datastructures,
     url_fragment,
     url_hostname,
     url_new,
@@ -183,7 +184,7 @@ def _url_class_with_errors(cls: type[URL]) -> type[URL]:
 
     def __getattr__(self: URL, name: str) -> Any:
         if name in _URL_SLOTS:
-            return getattr(self._parts, name)
+            return self._parts.component(name)
         if fallback is not None:
             return fallback(self, name)
         message = f"'{cls.__name__}' object has no attribute '{name}'"
@@ -413,3 +414,7 @@ class State:
 
     def __len__(self) -> int:
         return len(self._state)
+
+
+# The helpers the Rust side calls back (ferrosocket._core holds them: src/python/py_objects.rs).
+_register_datastructures(MutableHeaders, _url_class_with_errors, _url_text_from_components)

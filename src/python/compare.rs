@@ -6,17 +6,15 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::PyDict;
-use pyo3::IntoPyObjectExt;
+use pyo3::{IntoPyObjectExt, PyTypeInfo};
+
+use super::py_objects::sys_modules;
 
 /// Whether `obj` is an instance of `starlette.datastructures.<name>`. False when Starlette was
 /// never imported: then nothing can be one.
 pub fn is_starlette_instance(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
     let py = obj.py();
-    let modules = py
-        .import(intern!(py, "sys"))?
-        .getattr(intern!(py, "modules"))?;
-    let Ok(modules) = modules.cast_into::<PyDict>() else {
+    let Some(modules) = sys_modules(py)? else {
         return Ok(false);
     };
     match modules.get_item(intern!(py, "starlette.datastructures"))? {
@@ -29,17 +27,18 @@ pub fn is_starlette_instance(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<boo
 }
 
 /// The result of a rich comparison of `slf` with `other`. `equal` is `slf == other`: `None`
-/// means NotImplemented (the other operand decides). `exact`: `slf`'s type is the Rust class
-/// itself; for a subclass, `!=` asks its `__eq__` (which the subclass may override), as
-/// Python's default `__ne__` does.
-pub fn rich_compare(
-    slf: &Bound<'_, PyAny>,
-    other: &Bound<'_, PyAny>,
+/// means NotImplemented (the other operand decides). `!=` is `not equal` when `slf`'s type is
+/// the Rust class `T` itself; for a subclass it asks the subclass's `__eq__` (which may be
+/// overridden), as Python's default `__ne__` does.
+pub fn rich_compare<'py, T: PyTypeInfo>(
+    slf: &Bound<'py, T>,
+    other: &Bound<'py, PyAny>,
     op: CompareOp,
-    exact: bool,
-    equal: impl FnOnce() -> PyResult<Option<bool>>,
+    equal: fn(&Bound<'py, T>, &Bound<'py, PyAny>) -> PyResult<Option<bool>>,
 ) -> PyResult<Py<PyAny>> {
     let py = slf.py();
+    let exact = slf.as_any().is_exact_instance_of::<T>();
+    let equal = || equal(slf, other);
     match op {
         CompareOp::Eq => match equal()? {
             Some(equal) => equal.into_py_any(py),
@@ -50,7 +49,7 @@ pub fn rich_compare(
             None => Ok(py.NotImplemented()),
         },
         CompareOp::Ne => {
-            let equal = slf.call_method1(intern!(py, "__eq__"), (other,))?;
+            let equal = slf.as_any().call_method1(intern!(py, "__eq__"), (other,))?;
             if equal.is(py.NotImplemented()) {
                 return Ok(equal.unbind());
             }

@@ -28,8 +28,8 @@ use super::headers::Headers;
 use super::json;
 use super::outgoing::{self, CloseGoes};
 use super::pending_send::PendingSend;
+use super::py_objects::{disconnect_class, state_member, unexpected_message_class};
 use super::query_params::QueryParams;
-use super::registry::{disconnect_class, state_member, unexpected_message_class};
 use super::tools::{get_item, get_or, is_bytes_like, type_name};
 use super::url::url_for_scope;
 
@@ -66,6 +66,17 @@ impl StateCell {
 
     fn set(&self, state: State) {
         self.0.store(state.value(), Ordering::Release);
+    }
+
+    /// The state as the registered `WebSocketState` member (the attribute's value in Python).
+    fn member<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        state_member(py, self.get().value())
+    }
+
+    /// Sets the state from a `WebSocketState` member (an assignment to the attribute).
+    fn assign(&self, member: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.set(state_from_object(member)?);
+        Ok(())
     }
 }
 
@@ -446,26 +457,22 @@ impl Connection {
         self.scope(py)?.len()
     }
 
+    // `client_state` and `application_state`: plain attributes in Starlette, so writable.
     #[getter]
     fn get_client_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        state_member(py, self.client_state.get().value())
+        self.client_state.member(py)
     }
-
-    #[setter]
-    fn set_client_state(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.client_state.set(state_from_object(value)?);
-        Ok(())
-    }
-
     #[getter]
     fn get_application_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        state_member(py, self.application_state.get().value())
+        self.application_state.member(py)
     }
-
+    #[setter]
+    fn set_client_state(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.client_state.assign(value)
+    }
     #[setter]
     fn set_application_state(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.application_state.set(state_from_object(value)?);
-        Ok(())
+        self.application_state.assign(value)
     }
 
     /// The peer's close code, once a disconnect was received (1005 if it had none), else None.
@@ -595,6 +602,20 @@ impl Connection {
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.take_payload(message, Payload::Bytes)
+    }
+
+    /// `receive_json`'s end: as `_finish_receive_text` (`text`: the truth of `mode == "text"`)
+    /// or `_finish_receive_bytes`, then the payload decoded as `json.loads` decodes it.
+    fn _finish_receive_json<'py>(
+        &self,
+        message: &Bound<'py, PyAny>,
+        text: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if text {
+            json::loads_text(&self.take_payload(message, Payload::Text)?)
+        } else {
+            json::loads_bytes(&self.take_payload(message, Payload::Bytes)?)
+        }
     }
 
     // --- The send protocol: `_begin_send`, await `send()`, `_commit` or `_send_failed`. ---

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 
 use crate::state::StateError;
 
-use super::registry::disconnected_class;
+use super::py_objects::disconnected_class;
 
 /// The Python exception for a wrong state transition. `message_type` is the type the message
 /// carried (None when it had none): its `repr()` is taken only for the errors that quote it.

@@ -13,6 +13,7 @@ use crate::headers::{decode_latin1, lower_latin1};
 use crate::lazy::get_or_build;
 
 use super::compare::{is_starlette_instance, rich_compare};
+use super::py_objects::{imported, mutable_headers_class};
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -422,9 +423,7 @@ impl Headers {
     /// `__init__` (`copyreg.__newobj__`), and the instance state of a Python subclass.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
-        let newobj = py
-            .import(intern!(py, "copyreg"))?
-            .getattr(intern!(py, "__newobj__"))?;
+        let newobj = imported(py)?.copyreg_newobj.bind(py);
         let args = (slf.get_type(), py.None(), slf.get().raw_list(py)).into_pyobject(py)?;
         let state = slf.call_method0(intern!(py, "__getstate__"))?;
         (newobj, args, state).into_pyobject(py)
@@ -434,9 +433,7 @@ impl Headers {
     fn mutablecopy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let kwargs = PyDict::new(py);
         kwargs.set_item("raw", self.raw_list(py))?;
-        py.import("ferrosocket.datastructures")?
-            .getattr("MutableHeaders")?
-            .call((), Some(&kwargs))
+        mutable_headers_class(py)?.call((), Some(&kwargs))
     }
 
     fn __getitem__<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -467,13 +464,8 @@ impl Headers {
         self.pairs.bind(py).len()
     }
 
-    fn __richcmp__(
-        slf: &Bound<'_, Self>,
-        other: &Bound<'_, PyAny>,
-        op: CompareOp,
-    ) -> PyResult<Py<PyAny>> {
-        let exact = slf.is_exact_instance_of::<Headers>();
-        rich_compare(slf.as_any(), other, op, exact, || headers_equal(slf, other))
+    fn __richcmp__(slf: &Bound<Self>, other: &Bound<PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        rich_compare(slf, other, op, headers_equal)
     }
 
     #[classattr]

@@ -3,7 +3,7 @@
 //! `python/ferrosocket/_json.py`'s docstring; the input scan in [`crate::json_scan`], the walk of
 //! `send_json`'s data and the recursion check in [`super::json_exact`]).
 //!
-//! orjson's functions are looked up once. The fallbacks are `json.loads` and `json.dumps`, looked
+//! orjson's functions are looked up once (`super::py_objects`). The fallbacks are `json.loads` and `json.dumps`, looked
 //! up at each (rare) use and called as Starlette calls them, so that they raise RecursionError at
 //! the same depth.
 //!
@@ -12,48 +12,19 @@
 use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyType};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 
 use super::json_exact::{can_recurse, orjson_dumps_depth, stdlib_levels};
-use std::sync::OnceLock;
-
+use super::py_objects::imported;
 use crate::json_scan::{scan_loads_input, ORJSON_LOADS_MAX_DEPTH};
-use crate::lazy::get_or_build;
-
-/// orjson's functions and exceptions.
-struct Orjson {
-    loads: Py<PyAny>,
-    dumps: Py<PyAny>,
-    decode_error: Py<PyType>,
-    encode_error: Py<PyType>,
-}
-
-// Built outside the cell (an import runs Python code, which may re-enter): see crate::lazy.
-static ORJSON: OnceLock<Orjson> = OnceLock::new();
-static STDLIB_JSON: OnceLock<Py<PyModule>> = OnceLock::new();
-
-fn orjson(py: Python<'_>) -> PyResult<&'static Orjson> {
-    get_or_build(&ORJSON, || {
-        let module = py.import("orjson")?;
-        Ok(Orjson {
-            loads: module.getattr("loads")?.unbind(),
-            dumps: module.getattr("dumps")?.unbind(),
-            decode_error: module.getattr("JSONDecodeError")?.cast_into()?.unbind(),
-            encode_error: module.getattr("JSONEncodeError")?.cast_into()?.unbind(),
-        })
-    })
-}
-
-/// The stdlib `json` module.
-fn stdlib_json(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    get_or_build(&STDLIB_JSON, || Ok::<_, PyErr>(py.import("json")?.unbind())).map(|m| m.bind(py))
-}
 
 /// `json.loads(text)`, the stdlib's, called as Starlette calls it: from `receive_json`, it
 /// recurses exactly as deep before RecursionError.
 fn stdlib_loads<'py>(text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = text.py();
-    stdlib_json(py)?
+    imported(py)?
+        .json
+        .bind(py)
         .getattr(intern!(py, "loads"))?
         .call1((text,))
 }
@@ -64,7 +35,9 @@ fn stdlib_dumps<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let kwargs = PyDict::new(py);
     kwargs.set_item(intern!(py, "separators"), (",", ":"))?;
     kwargs.set_item(intern!(py, "ensure_ascii"), false)?;
-    stdlib_json(py)?
+    imported(py)?
+        .json
+        .bind(py)
         .getattr(intern!(py, "dumps"))?
         .call((obj,), Some(&kwargs))
 }
@@ -87,8 +60,7 @@ fn exact_orjson_loads<'py>(
     raw: &[u8],
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = arg.py();
-    // First: its first use imports orjson, running Python code (which could change a bytearray).
-    let orjson = orjson(py)?;
+    let orjson = &imported(py)?.orjson;
     if !orjson_loads_exact(py, raw) {
         return Ok(None);
     }
@@ -157,8 +129,7 @@ pub fn loads_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>
 /// orjson's encoding of `obj`, or None when it may differ from Starlette's (the stdlib's).
 fn orjson_dumps<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyBytes>>> {
     let py = obj.py();
-    // First: its first use imports orjson, which runs Python code (that could change `obj`).
-    let orjson = orjson(py)?;
+    let orjson = &imported(py)?.orjson;
     let Some(depth) = orjson_dumps_depth(obj) else {
         return Ok(None);
     };

@@ -13,6 +13,7 @@ use crate::validate::{
     is_denial_status, is_header_value, is_sendable_close_code, is_token, truncate_close_reason,
 };
 
+use super::json::dumps_text;
 use super::tools::{get_item, is_bytes_like, safe_repr, type_name};
 
 /// A text payload: a `str` that UTF-8 can encode (no lone surrogates).
@@ -52,23 +53,14 @@ pub enum CloseGoes {
 /// A close code an app may send: an `int` (not a `bool`); on the wire, in 1000-1003, 1007-1014 or
 /// 3000-4999 (apps close before accept with HTTP-like codes such as 403: those go through).
 pub fn close_code(code: &Bound<'_, PyAny>, goes: CloseGoes) -> PyResult<()> {
-    if code.is_instance_of::<PyBool>() || !code.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!(
-            "close code must be an int, got {}",
-            type_name(code)
-        )));
-    }
-    if goes == CloseGoes::BeforeAccept {
-        return Ok(());
-    }
-    let value = code.extract::<i64>().unwrap_or(-1);
-    if is_sendable_close_code(value) {
-        Ok(())
-    } else {
-        Err(PyValueError::new_err(format!(
-            "close code {} cannot be sent: use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)",
-            code.repr()?
-        )))
+    match goes {
+        CloseGoes::BeforeAccept => strict_int(code, "close code").map(drop),
+        CloseGoes::OnTheWire => int_in_range(
+            code,
+            "close code",
+            is_sendable_close_code,
+            "cannot be sent: use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)",
+        ),
     }
 }
 
@@ -86,10 +78,7 @@ pub fn close_reason<'py>(
     let text = match reason.cast::<PyString>() {
         Ok(text) => text,
         Err(_) if reason.is_instance_of::<PyList>() || reason.is_instance_of::<PyDict>() => {
-            encoded = py
-                .import("ferrosocket._json")?
-                .getattr("dumps_text")?
-                .call1((reason,))?;
+            encoded = dumps_text(reason)?;
             encoded.cast::<PyString>()?
         }
         Err(_) => {
@@ -211,23 +200,43 @@ pub fn subprotocol(scope: &Bound<'_, PyAny>, subprotocol: &Bound<'_, PyAny>) -> 
     )))
 }
 
-/// A denial response status: an `int` (not `bool`) in 100-599.
-pub fn denial_status(status: &Bound<'_, PyAny>) -> PyResult<()> {
-    if status.is_instance_of::<PyBool>() || !status.is_instance_of::<PyInt>() {
+/// The value of the `int` argument `value` (None beyond 64 bits, where no range here reaches);
+/// a `TypeError` naming `what` for any other type, `bool` included.
+fn strict_int(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i64>> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
-            "denial response status must be an int, got {}",
-            type_name(status)
+            "{what} must be an int, got {}",
+            type_name(value)
         )));
     }
-    let value = status.extract::<i64>().unwrap_or(0);
-    if is_denial_status(value) {
-        Ok(())
-    } else {
-        Err(PyValueError::new_err(format!(
-            "denial response status {} is outside 100-599",
-            status.repr()?
-        )))
+    Ok(value.extract::<i64>().ok())
+}
+
+/// `strict_int(value, what)` within the range `in_range` accepts; else a `ValueError`:
+/// "{what} {value!r} {outside}".
+fn int_in_range(
+    value: &Bound<'_, PyAny>,
+    what: &str,
+    in_range: fn(i64) -> bool,
+    outside: &str,
+) -> PyResult<()> {
+    if strict_int(value, what)?.is_some_and(in_range) {
+        return Ok(());
     }
+    Err(PyValueError::new_err(format!(
+        "{what} {} {outside}",
+        value.repr()?
+    )))
+}
+
+/// A denial response status: an `int` (not `bool`) in 100-599.
+pub fn denial_status(status: &Bound<'_, PyAny>) -> PyResult<()> {
+    int_in_range(
+        status,
+        "denial response status",
+        is_denial_status,
+        "is outside 100-599",
+    )
 }
 
 // --- Whole messages: what `send()` hands the server, checked and normalised. ---
@@ -237,10 +246,22 @@ pub fn data_message<'py>(
     key: &Bound<'py, PyString>,
     payload: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let py = key.py();
-    let message = PyDict::new(py);
-    message.set_item(intern!(py, "type"), intern!(py, "websocket.send"))?;
-    message.set_item(key, payload)?;
+    new_message(
+        intern!(key.py(), "websocket.send"),
+        [(key, payload.clone())],
+    )
+}
+
+/// A new ASGI message: `{"type": kind, **dict(fields)}`.
+fn new_message<'py, const N: usize>(
+    kind: &Bound<'py, PyString>,
+    fields: [(&Bound<'py, PyString>, Bound<'py, PyAny>); N],
+) -> PyResult<Bound<'py, PyDict>> {
+    let message = PyDict::new(kind.py());
+    message.set_item(intern!(kind.py(), "type"), kind)?;
+    for (key, value) in fields {
+        message.set_item(key, value)?;
+    }
     Ok(message)
 }
 
@@ -354,13 +375,16 @@ pub fn denial_body_message<'py>(
         }
         None => PyBytes::new(py, b"").into_any(),
     };
-    let copy = PyDict::new(py);
-    copy.set_item(
-        intern!(py, "type"),
+    let copy = new_message(
         intern!(py, "websocket.http.response.body"),
+        [
+            (intern!(py, "body"), body),
+            (
+                intern!(py, "more_body"),
+                PyBool::new(py, more).to_owned().into_any(),
+            ),
+        ],
     )?;
-    copy.set_item(intern!(py, "body"), body)?;
-    copy.set_item(intern!(py, "more_body"), more)?;
     Ok((copy.into_any(), more))
 }
 

@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
 
 use super::compare::{is_starlette_instance, rich_compare};
+use super::py_objects::imported;
 
 /// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -151,10 +152,7 @@ impl QueryParams {
     /// make differ from the pairs' own), and the instance state of a Python subclass.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
-        // The module's own function object, so that pickle finds it by its name.
-        let rebuild = py
-            .import(intern!(py, "ferrosocket._core"))?
-            .getattr(intern!(py, "_query_params_from_pickle"))?;
+        let rebuild = imported(py)?.query_params_from_pickle.bind(py);
         let this = slf.get();
         let table = this.dict.bind(py).items();
         let args = (slf.get_type(), this.multi_items(py)?, table).into_pyobject(py)?;
@@ -227,15 +225,8 @@ impl QueryParams {
         Ok(format!("{}({})", class_name, text.repr()?))
     }
 
-    fn __richcmp__(
-        slf: &Bound<'_, Self>,
-        other: &Bound<'_, PyAny>,
-        op: CompareOp,
-    ) -> PyResult<Py<PyAny>> {
-        let exact = slf.is_exact_instance_of::<QueryParams>();
-        rich_compare(slf.as_any(), other, op, exact, || {
-            query_params_equal(slf, other)
-        })
+    fn __richcmp__(slf: &Bound<Self>, other: &Bound<PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        rich_compare(slf, other, op, query_params_equal)
     }
 
     #[classattr]

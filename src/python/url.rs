@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 
 use super::tools::get_or;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -20,7 +21,7 @@ use crate::urlsplit::{
     netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
 };
 
-use super::registry::url_class;
+use super::py_objects::{imported, url_class, url_class_with_errors, url_text_from_components};
 
 /// A Host header value: the bytes object of the header list, or text decoded some other way.
 enum HostValue<'py> {
@@ -224,19 +225,10 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
     })
 }
 
-/// `str.__new__`, looked up once (by [`get_or_build`], as every lazily built value here: the
-/// lookup can run Python code, which may ask for the same value).
-static STR_NEW: OnceLock<Py<PyAny>> = OnceLock::new();
-
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, components not set.
 fn new_url_str<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
-    let str_new = get_or_build(&STR_NEW, || {
-        py.get_type::<PyString>()
-            .getattr(intern!(py, "__new__"))
-            .map(Bound::unbind)
-    })?;
-    str_new.bind(py).call1((cls, text))
+    imported(py)?.str_new.bind(py).call1((cls, text))
 }
 
 /// `ws.url`: a new `ferrosocket.URL` for the scope.
@@ -308,20 +300,14 @@ fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) 
     Ok(())
 }
 
-/// `ferrosocket.datastructures._url_class_with_errors`, looked up once.
-static CLASS_WITH_ERRORS: OnceLock<Py<PyAny>> = OnceLock::new();
-
 /// The hidden subclass of `cls` for URLs a component of which raises (`urlsplit` or `.port`
 /// raises for the text): it adds the `__getattr__` that raises those errors, which `URL` itself
 /// does without (so that its slot reads stay specialised by CPython).
 fn class_with_errors<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyType>> {
     let py = cls.py();
-    let factory = get_or_build(&CLASS_WITH_ERRORS, || {
-        py.import("ferrosocket.datastructures")?
-            .getattr("_url_class_with_errors")
-            .map(Bound::unbind)
-    })?;
-    Ok(factory.bind(py).call1((cls,))?.cast_into::<PyType>()?)
+    Ok(url_class_with_errors(py)?
+        .call1((cls,))?
+        .cast_into::<PyType>()?)
 }
 
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, parsed: the component
@@ -390,10 +376,7 @@ pub fn url_new<'py>(
     if has_components {
         assert(!has_url, r#"Cannot set both "url" and "**components"."#)?;
         // Rare: let the Python side build it from components (Starlette's own algorithm).
-        let text = py
-            .import("ferrosocket.datastructures")?
-            .getattr("_url_text_from_components")?
-            .call((), components)?;
+        let text = url_text_from_components(py)?.call((), components)?;
         return make_url_of(cls, &text.str()?.to_cow()?);
     }
     let text = match url {
@@ -432,7 +415,11 @@ impl UrlParts {
     }
 
     /// Component `index` (see `strings`) as a cached Python string.
-    fn component<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyString>> {
+    fn component_string<'py>(
+        &self,
+        py: Python<'py>,
+        index: usize,
+    ) -> PyResult<Bound<'py, PyString>> {
         let split = self.split()?;
         let text = match index {
             0 => &split.scheme,
@@ -463,8 +450,7 @@ impl UrlParts {
 /// Runs `urllib.parse._checknetloc` (the NFKC check on non-ASCII netlocs) and returns the
 /// message of the `ValueError` it raises, if any.
 fn nfkc_check(py: Python<'_>, netloc: &str) -> PyResult<Option<String>> {
-    let check = py.import("urllib.parse")?.getattr("_checknetloc")?;
-    match check.call1((netloc,)) {
+    match imported(py)?.checknetloc.bind(py).call1((netloc,)) {
         Ok(_) => Ok(None),
         Err(err) if err.is_instance_of::<PyValueError>(py) => {
             Ok(Some(err.value(py).str()?.to_string()))
@@ -480,44 +466,23 @@ impl UrlParts {
         Self::parse(py, url)
     }
 
-    #[getter]
-    fn scheme<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.component(py, 0)
-    }
-
-    #[getter]
-    fn netloc<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.component(py, 1)
-    }
-
-    #[getter]
-    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.component(py, 2)
-    }
-
-    #[getter]
-    fn query<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.component(py, 3)
-    }
-
-    #[getter]
-    fn fragment<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
-        self.component(py, 4)
-    }
-
-    #[getter]
-    fn username(&self) -> PyResult<Option<&str>> {
-        Ok(self.split()?.username())
-    }
-
-    #[getter]
-    fn password(&self) -> PyResult<Option<&str>> {
-        Ok(self.split()?.password())
-    }
-
-    #[getter]
-    fn hostname<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        netloc_hostname(py, &self.split()?.netloc)
+    /// The component `name` (`URL`'s slot of that name reads it when the URL has errors):
+    /// raises the `ValueError` of `urlsplit` (or of `.port`) for the text.
+    fn component<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let index = match name {
+            "scheme" => 0,
+            "netloc" => 1,
+            "path" => 2,
+            "query" => 3,
+            "port" => {
+                let port = self.split()?.port();
+                return port
+                    .map_err(|err| PyValueError::new_err(err.message()))?
+                    .into_bound_py_any(py);
+            }
+            _ => return Err(PyValueError::new_err(format!("no URL component {name:?}"))),
+        };
+        Ok(self.component_string(py, index)?.into_any())
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -525,13 +490,6 @@ impl UrlParts {
             visit.call(value)?;
         }
         Ok(())
-    }
-
-    #[getter]
-    fn port(&self) -> PyResult<Option<u16>> {
-        self.split()?
-            .port()
-            .map_err(|err| PyValueError::new_err(err.message()))
     }
 }
 
@@ -590,7 +548,7 @@ pub fn url_hostname<'py>(url: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, 
 /// is parsed from the text rather than kept in a slot).
 #[pyfunction]
 pub fn url_fragment<'py>(url: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
-    UrlParts::parse(url.py(), &url.to_cow()?)?.component(url.py(), 4)
+    UrlParts::parse(url.py(), &url.to_cow()?)?.component_string(url.py(), 4)
 }
 
 /// Stores a slot of a new `URL` past `URL.__setattr__`, which refuses every write from Python
