@@ -5,37 +5,25 @@
 
 from typing import TYPE_CHECKING, Any
 
+from ferrosocket import datastructures, websockets
 from ferrosocket._core import __version__
 from ferrosocket._install import adopt, install, installed, uninstall
-from ferrosocket.datastructures import URL, Address, Headers, MutableHeaders, QueryParams, State
-from ferrosocket.websockets import (
-    UnexpectedMessageType,
-    WebSocket,
-    WebSocketClose,
-    WebSocketDisconnect,
-    WebSocketDisconnected,
-    WebSocketState,
-)
+from ferrosocket.datastructures import URL as URL
+from ferrosocket.datastructures import Address as Address
+from ferrosocket.datastructures import Headers as Headers
+from ferrosocket.datastructures import MutableHeaders as MutableHeaders
+from ferrosocket.datastructures import QueryParams as QueryParams
+from ferrosocket.datastructures import State as State
+from ferrosocket.websockets import UnexpectedMessageType as UnexpectedMessageType
+from ferrosocket.websockets import WebSocket as WebSocket
+from ferrosocket.websockets import WebSocketClose as WebSocketClose
+from ferrosocket.websockets import WebSocketDisconnect as WebSocketDisconnect
+from ferrosocket.websockets import WebSocketDisconnected as WebSocketDisconnected
+from ferrosocket.websockets import WebSocketState as WebSocketState
 
-__all__ = [
-    "URL",
-    "Address",
-    "Headers",
-    "MutableHeaders",
-    "QueryParams",
-    "State",
-    "UnexpectedMessageType",
-    "WebSocket",
-    "WebSocketClose",
-    "WebSocketDisconnect",
-    "WebSocketDisconnected",
-    "WebSocketState",
-    "__version__",
-    "adopt",
-    "install",
-    "installed",
-    "uninstall",
-]
+__all__ = ["__version__", "adopt", "install", "installed", "uninstall"]
+__all__ += datastructures.__all__
+__all__ += websockets.__all__
 
 # Encode once, send to many (docs/broadcast.md).
 from ferrosocket._broadcast import BroadcastFailure, BroadcastResult, broadcast  # noqa: E402

@@ -200,23 +200,15 @@ async def _send_segment(run: _Run, segment: _Segment) -> None:
     failures = run.failures
     websocket: Any = None
     async with segment.deadline:
-        # The loop is the hot path: one await and one flag check per connection.
-        if run.is_text:
-            for websocket in targets:
-                try:
-                    await websocket.send_text(payload)
-                except Exception as error:
-                    failures.append(BroadcastFailure(websocket, error))
-                if segment.blocked:
-                    return
-        else:
-            for websocket in targets:
-                try:
-                    await websocket.send_bytes(payload)
-                except Exception as error:
-                    failures.append(BroadcastFailure(websocket, error))
-                if segment.blocked:
-                    return
+        # The loop is the hot path: one await and two flag checks per connection.
+        is_text = run.is_text
+        for websocket in targets:
+            try:
+                await (websocket.send_text(payload) if is_text else websocket.send_bytes(payload))
+            except Exception as error:
+                failures.append(BroadcastFailure(websocket, error))
+            if segment.blocked:
+                return
     if segment.deadline.caught:
         method = "send_text()" if run.is_text else "send_bytes()"
         timed_out = TimeoutError(f"{method} did not complete within {run.timeout} s")

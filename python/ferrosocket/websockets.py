@@ -9,13 +9,12 @@ the state), awaits the ASGI callable, and hands the result back to Rust to valid
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
-from ferrosocket._json import loads_bytes, loads_text
 from ferrosocket.datastructures import URL, State
 
 __all__ = [
@@ -65,6 +64,81 @@ if TYPE_CHECKING:  # Starlette's default (State), so a bare `WebSocket` annotati
     StateT = _TypeVar("StateT", bound="Mapping[str, Any] | State", default=State)
 else:
     StateT = TypeVar("StateT", bound="Mapping[str, Any] | State")
+
+
+_T = TypeVar("_T")
+
+
+# The receive and send methods without arguments of their own, and the iterators, are made by
+# these factories, so that the protocol around the awaited ASGI callable is written once
+# (receive_json and send_json, which take a mode, follow it by hand). No wrapper coroutine: one
+# frame per call, as a plain method.
+
+
+def _receiver(
+    begin: Callable[[Connection], None],
+    finish: Callable[[Connection, Any], _T],
+    name: str,
+    doc: str | None = None,
+) -> Callable[[WebSocket[Any]], Coroutine[Any, Any, _T]]:
+    """A receive method: the check (``begin``, in Rust), the awaited ``receive()``, the commit
+    (``finish``, in Rust: the state moves, the payload is taken). A ``receive()`` that raises or is
+    cancelled leaves no trace (``_abort_receive``)."""
+
+    async def receive(self: WebSocket[Any]) -> _T:
+        begin(self)
+        try:
+            message = await self._receive()  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+        except BaseException:
+            self._abort_receive()
+            raise
+        return finish(self, message)
+
+    return _named(receive, name, doc)
+
+
+def _sender(
+    message_of: Callable[[Connection, Any], Message], name: str
+) -> Callable[[WebSocket[Any], Any], Coroutine[Any, Any, None]]:
+    """A send method of a payload: the message made and checked (``message_of``, in Rust), then
+    the awaited ``send()``; the server's ``OSError`` (the peer is gone) is ``WebSocketDisconnect``,
+    as in Starlette. The body of ``send()`` without its state moves: a payload moves none."""
+
+    async def send(self: WebSocket[Any], data: Any) -> None:
+        message = message_of(self, data)
+        try:
+            await self._send(message)  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+        except OSError:
+            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
+
+    return _named(send, name, None)
+
+
+def _iterator(receive: str, name: str) -> Callable[[WebSocket[Any]], AsyncIterator[Any]]:
+    """An async generator method: what the method ``receive`` gives, until the peer disconnects."""
+
+    async def iterate(self: WebSocket[Any]) -> AsyncIterator[Any]:
+        receive_next = getattr(self, receive)  # a subclass's own, as Starlette's ``self.receive_*()``
+        try:
+            while True:
+                yield await receive_next()
+        except WebSocketDisconnect:
+            pass
+
+    return _named(iterate, name, None)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _named(function: _F, name: str, doc: str | None) -> _F:
+    function.__name__ = name
+    function.__qualname__ = f"WebSocket.{name}"
+    function.__doc__ = doc
+    return function
+
+
+_RECEIVE_DOC = "Receive an ASGI websocket message, ensuring valid state transitions."  # Starlette's
 
 
 class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
@@ -178,15 +252,12 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
     # denial response) commits the move only after the server's send returned, so a cancelled or
     # failed close can be retried.
 
-    async def receive(self) -> Message:
-        """Receive an ASGI websocket message, ensuring valid state transitions."""
-        self._begin_receive()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._abort_receive()
-            raise
-        return self._finish_receive(message)  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
+
+        async def receive(self) -> Message: ...
+
+    else:
+        receive = _receiver(Connection._begin_receive, Connection._finish_receive, "receive", _RECEIVE_DOC)
 
     async def send(self, message: Message) -> None:
         """Send an ASGI websocket message, ensuring valid state transitions.
@@ -217,78 +288,49 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     # --- Typed payloads. ---
 
-    async def receive_text(self) -> str:
-        self._begin_receive_data()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._abort_receive()
-            raise
-        return self._finish_receive_text(message)  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
 
-    async def receive_bytes(self) -> bytes:
-        self._begin_receive_data()
-        try:
-            message = await self._receive()
-        except BaseException:
-            self._abort_receive()
-            raise
-        return self._finish_receive_bytes(message)  # type: ignore[no-any-return]
+        async def receive_text(self) -> str: ...
+        async def receive_bytes(self) -> bytes: ...
+        async def send_text(self, data: str) -> None: ...
+        async def send_bytes(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    else:
+        receive_text = _receiver(
+            Connection._begin_receive_data, Connection._finish_receive_text, "receive_text"
+        )
+        receive_bytes = _receiver(
+            Connection._begin_receive_data, Connection._finish_receive_bytes, "receive_bytes"
+        )
+        send_text = _sender(Connection._text_message, "send_text")
+        send_bytes = _sender(Connection._bytes_message, "send_bytes")
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
-        self._begin_receive_data()
+        self._begin_receive_data()  # then as `_receiver`'s methods, with the payload decoded
         try:
             message = await self._receive()
         except BaseException:
             self._abort_receive()
             raise
-        if mode == "text":
-            return loads_text(self._finish_receive_text(message))
-        return loads_bytes(self._finish_receive_bytes(message))
+        return self._finish_receive_json(message, mode == "text")
 
-    async def iter_text(self) -> AsyncIterator[str]:
-        try:
-            while True:
-                yield await self.receive_text()
-        except WebSocketDisconnect:
-            pass
+    if TYPE_CHECKING:
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                yield await self.receive_bytes()
-        except WebSocketDisconnect:
-            pass
+        def iter_text(self) -> AsyncIterator[str]: ...
+        def iter_bytes(self) -> AsyncIterator[bytes]: ...
+        def iter_json(self) -> AsyncIterator[Any]: ...
 
-    async def iter_json(self) -> AsyncIterator[Any]:
-        try:
-            while True:
-                yield await self.receive_json()
-        except WebSocketDisconnect:
-            pass
-
-    async def send_text(self, data: str) -> None:
-        # The body of `send()`, inlined: this is the hot path.
-        message = self._text_message(data)
-        try:
-            await self._send(message)
-        except OSError:
-            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
-
-    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        message = self._bytes_message(data)
-        try:
-            await self._send(message)
-        except OSError:
-            raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
+    else:
+        iter_text = _iterator("receive_text", "iter_text")
+        iter_bytes = _iterator("receive_bytes", "iter_bytes")
+        iter_json = _iterator("receive_json", "iter_json")
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
-        # As send_text/send_bytes of the encoded data (the body of `send()`, inlined).
-        message = self._json_message(data, mode == "text")
+        message = self._json_message(data, mode == "text")  # then as `_sender`'s methods
         try:
             await self._send(message)
         except OSError:
