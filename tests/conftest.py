@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-# Make `import strategies` work for the test modules whatever the import mode.
+# Make the `strategies` package and `differential` importable by the test modules whatever the import mode.
 sys.path.insert(0, str(Path(__file__).parent))
 
 SELFTEST_ENV = "FERROSOCKET_DIFF_SELFTEST"

@@ -17,7 +17,7 @@ import anyio
 import pytest
 from hypothesis import given, settings
 from starlette.websockets import WebSocket as StarletteWebSocket
-from strategies import json_edge_values
+from strategies.json_payloads import json_edge_values
 
 import ferrosocket
 import ferrosocket._prepared

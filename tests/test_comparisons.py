@@ -22,10 +22,11 @@ from typing import Any
 
 import pytest
 import starlette.datastructures as sd
-import strategies as S
+from differential import Differ, diff_settings
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import Differ, diff_settings
+from strategies.datastructures import query_texts, url_strings
+from strategies.scopes import header_lists, query_strings
 
 import ferrosocket
 
@@ -78,10 +79,10 @@ def build(lib: Any, kind: str, source: Any) -> Any:
 
 def sources(kind: str) -> st.SearchStrategy[Any]:
     if kind in ("Headers", "MutableHeaders", "mutablecopy"):
-        return S.header_lists()
+        return header_lists()
     if kind == "QueryParams":
-        return st.one_of(S.query_strings, S.query_texts)
-    return S.url_strings
+        return st.one_of(query_strings, query_texts)
+    return url_strings
 
 
 @st.composite

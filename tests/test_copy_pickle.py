@@ -15,10 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import strategies as S
+from differential import Differ, diff_settings, norm
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import Differ, diff_settings, norm
+from strategies.datastructures import query_kwargs, query_mappings, query_pairs, query_texts, url_strings
+from strategies.scopes import header_lists, query_strings, websocket_scopes
 
 import ferrosocket
 
@@ -89,7 +90,7 @@ def both(d: Differ, build: Callable[[Any], Any]) -> bool:
 
 
 @diff_settings(100)
-@given(raw=S.header_lists(), how=st.sampled_from(["raw", "scope", "headers", "mutable", "mutablecopy"]))
+@given(raw=header_lists(), how=st.sampled_from(["raw", "scope", "headers", "mutable", "mutablecopy"]))
 def test_headers_differential(impls: Any, diff_counter: Any, raw: list[Any], how: str) -> None:
     diff_counter.add("copy/pickle")
     d = Differ.of(impls)
@@ -116,11 +117,11 @@ def test_headers_differential(impls: Any, diff_counter: Any, raw: list[Any], how
 @diff_settings(100)
 @given(
     source=st.one_of(
-        S.query_strings,
-        S.query_texts,
-        S.query_pairs.map(lambda p: ("pairs", p)),
-        S.query_mappings.map(lambda m: ("mapping", m)),
-        S.query_kwargs.map(lambda k: ("kwargs", k)),
+        query_strings,
+        query_texts,
+        query_pairs.map(lambda p: ("pairs", p)),
+        query_mappings.map(lambda m: ("mapping", m)),
+        query_kwargs.map(lambda k: ("kwargs", k)),
     )
 )
 def test_query_params_differential(impls: Any, diff_counter: Any, source: Any) -> None:
@@ -140,7 +141,7 @@ def test_query_params_differential(impls: Any, diff_counter: Any, source: Any) -
 
 
 @diff_settings(100)
-@given(source=st.one_of(S.url_strings, S.websocket_scopes()))
+@given(source=st.one_of(url_strings, websocket_scopes()))
 def test_url_differential(impls: Any, diff_counter: Any, source: Any) -> None:
     diff_counter.add("copy/pickle")
     d = Differ.of(impls)

@@ -17,11 +17,36 @@ from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
-import strategies as S
+from differential import Differ, diff_settings, norm
 from hypothesis import event, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from strategies import Differ, diff_settings, norm
+from strategies.datastructures import (
+    SPECIAL_KEYS,
+    header_keys,
+    header_mappings,
+    mutable_header_ops,
+    qp_keys,
+    query_kwargs,
+    query_mappings,
+    query_pairs,
+    query_param_kwargs,
+    query_texts,
+    remove_keys,
+    url_component_kwargs,
+    url_replace_kwargs_with_hosts,
+    url_strings,
+)
+from strategies.scopes import (
+    HOST_VALUES,
+    PATH_PIECES,
+    QS_PIECES,
+    WS_PROPERTIES,
+    header_lists,
+    query_strings,
+    state_dicts,
+    websocket_scopes,
+)
 
 URL_COMPONENTS = (
     "scheme",
@@ -79,12 +104,12 @@ def check_url(d: Differ, label: str, get: Any) -> None:
 
 
 @diff_settings(375)
-@given(scope=S.websocket_scopes(), data=st.data())
+@given(scope=websocket_scopes(), data=st.data())
 def test_headers_from_scope(
     impls: Any, diff_counter: Any, scope: dict[str, Any], data: st.DataObject
 ) -> None:
     diff_counter.add("datastructures")
-    keys = data.draw(st.lists(S.header_keys(list(scope["headers"])), max_size=6), label="keys")
+    keys = data.draw(st.lists(header_keys(list(scope["headers"])), max_size=6), label="keys")
     d = Differ.of(impls)
 
     def build(lib: Any) -> Any:
@@ -137,9 +162,9 @@ def test_headers_from_scope(
 
 @diff_settings(250)
 @given(
-    mapping=S.header_mappings,
-    raw=S.header_lists(),
-    scope=S.websocket_scopes(),
+    mapping=header_mappings,
+    raw=header_lists(),
+    scope=websocket_scopes(),
     variant=st.sampled_from(
         [
             "headers",
@@ -202,7 +227,7 @@ def test_headers_constructors(
 
 
 @diff_settings(40)
-@given(scope=S.websocket_scopes(), via=st.sampled_from(["scope", "raw"]))
+@given(scope=websocket_scopes(), via=st.sampled_from(["scope", "raw"]))
 def test_headers_share_the_scope_list(impls: Any, diff_counter: Any, scope: dict[str, Any], via: str) -> None:
     """Headers is a snapshot (docs/differences.md, "Headers and the scope"): later changes to the list it
     was built from do not show through (in Starlette they do)."""
@@ -228,7 +253,7 @@ def test_headers_share_the_scope_list(impls: Any, diff_counter: Any, scope: dict
 
 
 @diff_settings(20)
-@given(raw=S.header_lists(), qs=S.query_strings)
+@given(raw=header_lists(), qs=query_strings)
 def test_unhashable(impls: Any, diff_counter: Any, raw: list[Any], qs: bytes) -> None:
     """Headers, MutableHeaders and QueryParams define __eq__ only: hash() raises TypeError (naming the Rust
     class by its qualified name: docs/differences.md, "Type names in built-in error messages")."""
@@ -242,7 +267,7 @@ def test_unhashable(impls: Any, diff_counter: Any, raw: list[Any], qs: bytes) ->
 
 @diff_settings(100)
 @given(
-    raw=S.header_lists(),
+    raw=header_lists(),
     key=st.sampled_from([None, 5, b"host", 1.5, ("host",)]),
 )
 def test_headers_non_str_keys(impls: Any, diff_counter: Any, raw: list[Any], key: Any) -> None:
@@ -260,10 +285,10 @@ def test_headers_non_str_keys(impls: Any, diff_counter: Any, raw: list[Any], key
 
 @diff_settings(375)
 @given(
-    scope=S.websocket_scopes(),
-    mapping=S.header_mappings,
+    scope=websocket_scopes(),
+    mapping=header_mappings,
     base=st.sampled_from(["raw", "scope", "mutablecopy", "headers", "empty"]),
-    ops=S.mutable_header_ops,
+    ops=mutable_header_ops,
 )
 def test_mutable_headers_ops(
     impls: Any, diff_counter: Any, scope: dict[str, Any], mapping: dict[str, str], base: str, ops: list[Any]
@@ -370,10 +395,10 @@ def check_query_params(d: Differ, keys: list[Any]) -> None:
 
 
 @diff_settings(375)
-@given(qs=S.query_strings, data=st.data())
+@given(qs=query_strings, data=st.data())
 def test_query_params_from_bytes(impls: Any, diff_counter: Any, qs: bytes, data: st.DataObject) -> None:
     diff_counter.add("datastructures")
-    keys = data.draw(st.lists(S.qp_keys, max_size=4), label="keys")
+    keys = data.draw(st.lists(qp_keys, max_size=4), label="keys")
     d = Differ.of(impls)
     if build_sides(d, "QueryParams(bytes)", impls, lambda lib: NS(lib=lib, qp=lib.QueryParams(qs))):
         check_query_params(d, keys + ["a", "é", ""])
@@ -408,11 +433,11 @@ def test_query_params_from_bytes(impls: Any, diff_counter: Any, qs: bytes, data:
             "tuple-pairs",
         ]
     ),
-    text=S.query_texts,
-    pairs=S.query_pairs,
-    mapping=S.query_mappings,
-    kwargs=S.query_kwargs,
-    keys=st.lists(S.qp_keys, max_size=4),
+    text=query_texts,
+    pairs=query_pairs,
+    mapping=query_mappings,
+    kwargs=query_kwargs,
+    keys=st.lists(qp_keys, max_size=4),
 )
 def test_query_params_constructors(
     impls: Any,
@@ -467,7 +492,7 @@ def test_query_params_constructors(
 
 
 @diff_settings(200)
-@given(pairs=S.query_pairs, perm=st.data())
+@given(pairs=query_pairs, perm=st.data())
 def test_query_params_equality(impls: Any, diff_counter: Any, pairs: list[Any], perm: st.DataObject) -> None:
     diff_counter.add("datastructures")
     other = perm.draw(st.permutations(pairs), label="permuted")
@@ -490,7 +515,7 @@ def test_query_params_equality(impls: Any, diff_counter: Any, pairs: list[Any], 
 
 
 @diff_settings(400)
-@given(scope=S.websocket_scopes())
+@given(scope=websocket_scopes())
 def test_url_from_scope(impls: Any, diff_counter: Any, scope: dict[str, Any]) -> None:
     diff_counter.add("datastructures")
     d = Differ.of(impls)
@@ -507,11 +532,11 @@ def test_url_from_scope(impls: Any, diff_counter: Any, scope: dict[str, Any]) ->
 
 @diff_settings(375)
 @given(
-    scope=S.websocket_scopes(ascii_query=True),
-    replace_kw=S.url_replace_kwargs_with_hosts,
-    include_kw=S.query_param_kwargs,
-    replace_q_kw=S.query_param_kwargs,
-    remove=S.remove_keys,
+    scope=websocket_scopes(ascii_query=True),
+    replace_kw=url_replace_kwargs_with_hosts,
+    include_kw=query_param_kwargs,
+    replace_q_kw=query_param_kwargs,
+    remove=remove_keys,
 )
 def test_url_methods(
     impls: Any,
@@ -547,11 +572,11 @@ def test_url_methods(
 
 @diff_settings(375)
 @given(
-    url=S.url_strings,
-    components=S.url_component_kwargs,
-    replace_kw=S.url_replace_kwargs_with_hosts,
-    include_kw=S.query_param_kwargs,
-    remove=S.remove_keys,
+    url=url_strings,
+    components=url_component_kwargs,
+    replace_kw=url_replace_kwargs_with_hosts,
+    include_kw=query_param_kwargs,
+    remove=remove_keys,
 )
 def test_url_from_string_and_components(
     impls: Any,
@@ -596,7 +621,7 @@ def test_url_from_string_and_components(
 
 
 @diff_settings(60)
-@given(url=S.url_strings, other=st.sampled_from([None, 5, 0, [], "None", "5", b"x", 1.5]))
+@given(url=url_strings, other=st.sampled_from([None, 5, 0, [], "None", "5", b"x", 1.5]))
 def test_url_eq_non_str(impls: Any, diff_counter: Any, url: str, other: Any) -> None:
     """The URL is a str (docs/differences.md, "websocket.url"): it compares as one (Starlette's URL.__eq__
     compares str(self) == str(other), whatever `other` is)."""
@@ -632,7 +657,7 @@ state_ops = st.lists(
 
 
 @diff_settings(150)
-@given(initial=st.one_of(st.none(), S.state_dicts), ops=state_ops)
+@given(initial=st.one_of(st.none(), state_dicts), ops=state_ops)
 def test_state(impls: Any, diff_counter: Any, initial: dict[str, Any] | None, ops: list[Any]) -> None:
     diff_counter.add("datastructures")
     d = Differ.of(impls)
@@ -793,9 +818,7 @@ def check_ws_properties(impls: Any, scope: dict[str, Any], props: list[str]) -> 
 
 
 @diff_settings(400)
-@given(
-    scope=S.websocket_scopes(), order=st.permutations(S.WS_PROPERTIES), n=st.integers(1, len(S.WS_PROPERTIES))
-)
+@given(scope=websocket_scopes(), order=st.permutations(WS_PROPERTIES), n=st.integers(1, len(WS_PROPERTIES)))
 def test_websocket_properties(
     impls: Any, diff_counter: Any, scope: dict[str, Any], order: list[str], n: int
 ) -> None:
@@ -805,12 +828,12 @@ def test_websocket_properties(
 
 @diff_settings(100)
 @given(
-    scope=S.websocket_scopes(),
-    order=st.permutations(S.WS_PROPERTIES),
-    n=st.integers(1, len(S.WS_PROPERTIES)),
-    replace_kw=S.url_replace_kwargs_with_hosts,
-    include_kw=S.query_param_kwargs,
-    remove=S.remove_keys,
+    scope=websocket_scopes(),
+    order=st.permutations(WS_PROPERTIES),
+    n=st.integers(1, len(WS_PROPERTIES)),
+    replace_kw=url_replace_kwargs_with_hosts,
+    include_kw=query_param_kwargs,
+    remove=remove_keys,
 )
 def test_reference_is_starlette_on_scopes(
     starlette_vs_reference: Any,
@@ -841,7 +864,7 @@ def test_reference_is_starlette_on_scopes(
 
 
 @diff_settings(20)
-@given(scope=S.websocket_scopes(), kind=st.sampled_from(["http", "lifespan", None]))
+@given(scope=websocket_scopes(), kind=st.sampled_from(["http", "lifespan", None]))
 def test_websocket_wrong_scope_type(impls: Any, diff_counter: Any, scope: dict[str, Any], kind: Any) -> None:
     diff_counter.add("datastructures")
     d = Differ.of(impls)
@@ -863,7 +886,7 @@ def test_websocket_wrong_scope_type(impls: Any, diff_counter: Any, scope: dict[s
 
 
 @pytest.mark.parametrize("with_server", [False, True], ids=["no-server", "server"])
-@pytest.mark.parametrize("host", S.HOST_VALUES, ids=lambda h: repr(h)[2:-1] or "empty")
+@pytest.mark.parametrize("host", HOST_VALUES, ids=lambda h: repr(h)[2:-1] or "empty")
 def test_url_host_table(impls: Any, diff_counter: Any, host: bytes, with_server: bool) -> None:
     diff_counter.add("tables")
     scope: dict[str, Any] = {
@@ -882,7 +905,7 @@ def test_url_host_table(impls: Any, diff_counter: Any, host: bytes, with_server:
 
 
 @pytest.mark.parametrize("with_host", [False, True], ids=["relative", "absolute"])
-@pytest.mark.parametrize("piece", S.PATH_PIECES[3:] + ["//", "///", ""], ids=repr)
+@pytest.mark.parametrize("piece", PATH_PIECES[3:] + ["//", "///", ""], ids=repr)
 def test_url_path_table(impls: Any, diff_counter: Any, piece: str, with_host: bool) -> None:
     diff_counter.add("tables")
     d = Differ.of(impls)
@@ -900,7 +923,7 @@ def test_url_path_table(impls: Any, diff_counter: Any, piece: str, with_host: bo
     d.done()
 
 
-@pytest.mark.parametrize("piece", S.QS_PIECES, ids=lambda p: repr(p)[2:-1])
+@pytest.mark.parametrize("piece", QS_PIECES, ids=lambda p: repr(p)[2:-1])
 def test_query_table(impls: Any, diff_counter: Any, piece: bytes) -> None:
     diff_counter.add("tables")
     d = Differ.of(impls)
@@ -972,7 +995,7 @@ TABLE_RAW = [
 ]
 
 
-@pytest.mark.parametrize("key", S.SPECIAL_KEYS, ids=repr)
+@pytest.mark.parametrize("key", SPECIAL_KEYS, ids=repr)
 def test_header_key_table(impls: Any, diff_counter: Any, key: str) -> None:
     diff_counter.add("tables")
     d = Differ.of(impls)

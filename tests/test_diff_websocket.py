@@ -32,10 +32,18 @@ from typing import Any, NamedTuple
 import anyio
 import anyio.lowlevel
 import pytest
-import strategies as S
+from differential import Differ, diff_settings, exc_sig, norm, outcome, show_pair
 from hypothesis import event, given
 from hypothesis import strategies as st
-from strategies import Differ, diff_settings, exc_sig, norm, outcome, show_pair
+from strategies.json_payloads import (
+    JSON_EDGE_VALUES,
+    JSON_TEXT_EDGES,
+    json_edge_values,
+    json_texts,
+    materialise_json,
+)
+from strategies.messages import receive_scripts, send_faults
+from strategies.operations import DENIAL_VARIANTS, op_scopes, op_sequences, ops, plain_cases, plain_scopes
 
 SEND_EXCEPTIONS: dict[str, type[BaseException]] = {
     "OSError": OSError,
@@ -154,7 +162,7 @@ def make_denial_response(variant: str) -> Any:
         from starlette.responses import PlainTextResponse
 
         return PlainTextResponse("denied", status_code=403, headers={"x-why": "test"})
-    messages = S.DENIAL_VARIANTS[variant]
+    messages = DENIAL_VARIANTS[variant]
 
     async def response(scope: Any, receive: Any, send: Any) -> None:
         for message in messages:
@@ -204,7 +212,7 @@ async def perform(h: Harness, op: tuple[Any, ...]) -> Any:
     if kind == "send_bytes":
         return await ws.send_bytes(op[1])
     if kind == "send_json":
-        data = S.materialise_json(op[1])
+        data = materialise_json(op[1])
         return await (ws.send_json(data) if op[2] == "default" else ws.send_json(data, mode=op[2]))
     if kind == "close":
         _, code, reason = op
@@ -340,7 +348,7 @@ def run_and_compare(
 
 
 @diff_settings(400)
-@given(scope=S.op_scopes, script=S.receive_scripts(odd=False), seq=S.op_sequences(odd=False))
+@given(scope=op_scopes, script=receive_scripts(odd=False), seq=op_sequences(odd=False))
 def test_ops_well_typed(
     impls: Any, diff_counter: Any, anyio_backend: str, scope: Any, script: Any, seq: Any
 ) -> None:
@@ -350,7 +358,7 @@ def test_ops_well_typed(
 
 
 @diff_settings(300)
-@given(scope=S.op_scopes, script=S.receive_scripts(odd=True), seq=S.op_sequences(odd=True))
+@given(scope=op_scopes, script=receive_scripts(odd=True), seq=op_sequences(odd=True))
 def test_ops_odd_messages_and_arguments(
     impls: Any, diff_counter: Any, anyio_backend: str, scope: Any, script: Any, seq: Any
 ) -> None:
@@ -362,10 +370,10 @@ def test_ops_odd_messages_and_arguments(
 
 @diff_settings(300)
 @given(
-    scope=S.op_scopes,
-    script=S.receive_scripts(odd=False, faults=True),
-    faults=S.send_faults(enabled=True),
-    seq=S.op_sequences(odd=False),
+    scope=op_scopes,
+    script=receive_scripts(odd=False, faults=True),
+    faults=send_faults(enabled=True),
+    seq=op_sequences(odd=False),
 )
 def test_ops_with_server_faults(
     impls: Any, diff_counter: Any, anyio_backend: str, scope: Any, script: Any, faults: Any, seq: Any
@@ -378,7 +386,7 @@ def test_ops_with_server_faults(
 
 json_ops = st.lists(
     st.one_of(
-        st.tuples(st.just("send_json"), S.json_edge_values, st.sampled_from(["text", "binary", "default"])),
+        st.tuples(st.just("send_json"), json_edge_values, st.sampled_from(["text", "binary", "default"])),
         st.tuples(st.just("receive_json"), st.sampled_from(["text", "binary", "default"])),
         st.tuples(st.just("iter_json")),
     ),
@@ -388,9 +396,9 @@ json_ops = st.lists(
 
 json_scripts = st.lists(
     st.one_of(
-        st.builds(lambda t: {"type": "websocket.receive", "text": t}, S.json_texts),
+        st.builds(lambda t: {"type": "websocket.receive", "text": t}, json_texts),
         st.builds(
-            lambda t: {"type": "websocket.receive", "bytes": t.encode("utf-8", "surrogatepass")}, S.json_texts
+            lambda t: {"type": "websocket.receive", "bytes": t.encode("utf-8", "surrogatepass")}, json_texts
         ),
         st.builds(
             lambda b: {"type": "websocket.receive", "bytes": b},
@@ -413,12 +421,12 @@ def test_json_edges(impls: Any, diff_counter: Any, anyio_backend: str, script: A
 
 @diff_settings(200)
 @given(
-    scope=S.op_scopes,
-    script=S.receive_scripts(odd=False),
-    before=st.lists(S.ops(odd=False), max_size=2),
-    variant=st.sampled_from(sorted(S.DENIAL_VARIANTS)),
-    after=st.lists(S.ops(odd=False), max_size=3),
-    faults=S.send_faults(enabled=True) | st.just({}),
+    scope=op_scopes,
+    script=receive_scripts(odd=False),
+    before=st.lists(ops(odd=False), max_size=2),
+    variant=st.sampled_from(sorted(DENIAL_VARIANTS)),
+    after=st.lists(ops(odd=False), max_size=3),
+    faults=send_faults(enabled=True) | st.just({}),
 )
 def test_denial_response(
     impls: Any,
@@ -740,7 +748,7 @@ def peer_left(h: Harness, op: tuple[Any, ...]) -> bool:
 
 
 @diff_settings(150)
-@given(scope=S.plain_scopes, case=S.plain_cases())
+@given(scope=plain_scopes, case=plain_cases())
 def test_reference_is_starlette_on_plain_sequences(
     starlette_vs_reference: Any, diff_counter: Any, anyio_backend: str, scope: Any, case: Any
 ) -> None:
@@ -990,7 +998,7 @@ def _json_table_run(impls: Any, script: list[Any], seq: list[Any]) -> None:
 
 @pytest.mark.parametrize("mode", ["text", "binary"])
 @pytest.mark.parametrize(
-    "value", S.JSON_EDGE_VALUES, ids=lambda v: type(v).__name__ + ":" + repr(v)[:20].replace(" ", "")
+    "value", JSON_EDGE_VALUES, ids=lambda v: type(v).__name__ + ":" + repr(v)[:20].replace(" ", "")
 )
 def test_send_json_table(impls: Any, diff_counter: Any, value: Any, mode: str) -> None:
     diff_counter.add("tables")
@@ -998,7 +1006,7 @@ def test_send_json_table(impls: Any, diff_counter: Any, value: Any, mode: str) -
 
 
 @pytest.mark.parametrize("mode", ["text", "binary"])
-@pytest.mark.parametrize("text", S.JSON_TEXT_EDGES, ids=lambda t: repr(t)[:24].replace(" ", "") or "empty")
+@pytest.mark.parametrize("text", JSON_TEXT_EDGES, ids=lambda t: repr(t)[:24].replace(" ", "") or "empty")
 def test_receive_json_table(impls: Any, diff_counter: Any, text: str, mode: str) -> None:
     diff_counter.add("tables")
     message: dict[str, Any]
