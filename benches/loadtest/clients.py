@@ -5,6 +5,11 @@ Each worker (``client_worker``, a spawned process) opens its share of the connec
 its round trips one after another, each echo checked) and the close handshakes, and reports back
 through its pipe. Frames are written and parsed here (RFC 6455, client side): no WebSocket library
 between the measurement and the socket.
+
+What a connection sends and what the reply must be is the worker's ``messages`` (``TextEcho`` here:
+unique text echoed back); the gateway benchmark (benches/gateway/) brings its own (JSON echoes, a
+publisher), its own connection classes (``conn_class``) and request path, and no warm-up round trip
+where it has none (``warm_rounds``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .system import prioritise, raise_nofile
 
@@ -49,10 +54,11 @@ def client_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
     return head + mask + _apply_mask(payload, mask)
 
 
-def upgrade_request(port: int, key: bytes) -> bytes:
+def upgrade_request(port: int, key: bytes, path: str = "/echo") -> bytes:
     return (
-        b"GET /echo HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (HOST.encode(), port, key)
+        b"GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        % (path.encode(), HOST.encode(), port, key)
     )
 
 
@@ -73,6 +79,30 @@ def payload_for(conn: int, seq: int, size: int) -> bytes:
     """A unique text payload of ``size`` bytes: connection and sequence numbers, padded."""
     head = b"%d:%d:" % (conn, seq)
     return head + b"x" * (size - len(head)) if size > len(head) else head
+
+
+class Messages(Protocol):
+    """What a connection sends, and how its reply is checked."""
+
+    def make(self, conn: int, seq: int) -> tuple[bytes, Any]:
+        """The text payload to send and what ``matches`` needs to check its reply (not None)."""
+        ...
+
+    def matches(self, reply: bytes, expected: Any) -> bool: ...
+
+
+@dataclass
+class TextEcho:
+    """Unique text of ``size`` bytes, echoed back as it was sent."""
+
+    size: int
+
+    def make(self, conn: int, seq: int) -> tuple[bytes, Any]:
+        payload = payload_for(conn, seq, self.size)
+        return payload, payload
+
+    def matches(self, reply: bytes, expected: Any) -> bool:
+        return reply == expected
 
 
 HANDSHAKE, OPEN, CLOSING, CLOSED = range(4)
@@ -104,7 +134,11 @@ class Conn(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.write(upgrade_request(self.w.port, self.key))
+        transport.write(self.request())
+
+    def request(self) -> bytes:
+        """The upgrade request."""
+        return upgrade_request(self.w.port, self.key, self.w.path)
 
     def data_received(self, data: bytes) -> None:
         if self.buf:
@@ -166,8 +200,11 @@ class Conn(asyncio.Protocol):
     def on_frame(self, b0: int, payload: bytes) -> None:
         opcode = b0 & 0x0F
         if opcode == 1 and b0 & 0x80:
-            if payload != self.expected:
-                self.drop("echo differs from the message sent" if self.expected else "unexpected message")
+            if self.expected is None:
+                self.drop("unexpected message")
+                return
+            if not self.w.messages.matches(payload, self.expected):
+                self.drop("reply differs from the one expected")
                 return
             now = time.perf_counter()
             self.expected = None
@@ -203,9 +240,8 @@ class Conn(asyncio.Protocol):
 
     def send_next(self) -> None:
         self.seq += 1
-        payload = payload_for(self.idx, self.seq, self.w.size)
+        payload, self.expected = self.w.messages.make(self.idx, self.seq)
         frame = client_frame(0x1, payload, self.mask)
-        self.expected = payload
         self.w.sent += 1
         self.sent_at = time.perf_counter()
         assert self.transport is not None
@@ -255,7 +291,7 @@ class Conn(asyncio.Protocol):
 @dataclass
 class Worker:
     port: int
-    size: int
+    messages: Messages
     first: int  # the first connection number (numbers are unique across workers)
     count: int
     concurrency: int
@@ -270,11 +306,14 @@ class Worker:
     pending: int = 0
     last_echo: float = 0.0
     waiter: asyncio.Future[None] | None = None
+    path: str = "/echo"
+    conn_class: type[Conn] = Conn
+    warm_rounds: int = 1  # round trips each connection makes once open, before it counts as open
 
     async def open_one(self, idx: int, gate: asyncio.Semaphore) -> None:
         loop = asyncio.get_running_loop()
         async with gate:
-            conn = Conn(self, idx)
+            conn = self.conn_class(self, idx)
             try:
                 await asyncio.wait_for(loop.create_connection(lambda: conn, HOST, self.port), self.timeout)
             except (OSError, TimeoutError) as exc:
@@ -287,8 +326,11 @@ class Worker:
                 return
             if not ok:
                 return
+            if not self.warm_rounds:
+                self.conns.append(conn)
+                return
             warm: asyncio.Future[None] = loop.create_future()
-            conn.start(1, False, lambda _conn: None if warm.done() else warm.set_result(None))
+            conn.start(self.warm_rounds, False, lambda _conn: None if warm.done() else warm.set_result(None))
             try:
                 await asyncio.wait_for(warm, self.timeout)
             except TimeoutError:
@@ -359,7 +401,8 @@ async def _worker_async(pipe: Any, cfg: dict[str, Any]) -> None:
             loop.remove_reader(pipe.fileno())
 
     loop.add_reader(pipe.fileno(), on_command)
-    w = Worker(cfg["port"], cfg["size"], cfg["first"], cfg["count"], cfg["concurrency"], cfg["timeout"])
+    messages = TextEcho(cfg["size"])
+    w = Worker(cfg["port"], messages, cfg["first"], cfg["count"], cfg["concurrency"], cfg["timeout"])
     cpu0 = _cpu_self()
     started = time.monotonic()
     await w.open_all()

@@ -18,7 +18,7 @@ from typing import Any
 
 from .clients import client_worker, sync_session
 from .profiles import start_py_spy, stop_py_spy
-from .servers import Server, gc_delta, gc_stats, read_group, start_server, stop
+from .servers import Server, check_app, gc_delta, gc_stats, read_group, start_server, stop
 
 SETTLE = 0.5  # seconds of quiet before the idle and open readings
 
@@ -72,10 +72,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
         )
         info = srv.info
         result["server_info"] = info
-        if info.get("app") != plan.app:
-            raise RuntimeError(f"the server runs app {info.get('app')!r}, not {plan.app!r}")
-        if plan.app == "ferrosocket" and not str(info.get("origin", "")).startswith(str(snapshot)):
-            raise RuntimeError(f"the server imported ferrosocket from {info.get('origin')}, not the snapshot")
+        check_app(srv, plan.app, snapshot, plan.app == "ferrosocket")
         for i in range(2):
             sync_session(srv.port, args.size, 20, 10_000_000 + i)
         time.sleep(SETTLE)
@@ -168,7 +165,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
                 "rss_after_mib": after.rss / 2**20,
                 "rss_kib_per_conn": (open_.rss - idle.rss) / opened / 1024 if opened else None,
                 "server_processes": open_.processes,
-                # the server's cyclic GC during the measured phase (gc.callbacks in load_apps.py)
+                # the server's cyclic GC during the measured phase (gc.callbacks in asgi_service.py)
                 "gc_us_per_rt": gc_delta(gc0, gc1, "seconds") * 1e6 / echoed
                 if echoed and gc0 and gc1
                 else None,
