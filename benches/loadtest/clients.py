@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import os
-import resource
 import socket
 import time
 from array import array
@@ -27,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .system import prioritise, raise_nofile
+from .workers import cpu_self, worker_main
 
 HOST = "127.0.0.1"  # where the servers listen (server_processes.HOST)
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -102,7 +100,7 @@ class TextEcho:
         return payload, payload
 
     def matches(self, reply: bytes, expected: Any) -> bool:
-        return reply == expected
+        return bool(reply == expected)
 
 
 HANDSHAKE, OPEN, CLOSING, CLOSED = range(4)
@@ -384,41 +382,25 @@ class Worker:
         return len(live), clean
 
 
-def _cpu_self() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def _worker_async(pipe: Any, cfg: dict[str, Any]) -> None:
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[Any] = asyncio.Queue()
-
-    def on_command() -> None:
-        try:
-            commands.put_nowait(pipe.recv())
-        except (EOFError, OSError):
-            commands.put_nowait("abort")
-            loop.remove_reader(pipe.fileno())
-
-    loop.add_reader(pipe.fileno(), on_command)
+async def _worker_async(pipe: Any, cfg: dict[str, Any], commands: asyncio.Queue[Any]) -> None:
     messages = TextEcho(cfg["size"])
     w = Worker(cfg["port"], messages, cfg["first"], cfg["count"], cfg["concurrency"], cfg["timeout"])
-    cpu0 = _cpu_self()
+    cpu0 = cpu_self()
     started = time.monotonic()
     await w.open_all()
-    ready = {"opened": len(w.conns), "seconds": time.monotonic() - started, "cpu": _cpu_self() - cpu0}
+    ready = {"opened": len(w.conns), "seconds": time.monotonic() - started, "cpu": cpu_self() - cpu0}
     pipe.send(("ready", ready))
     command = await asyncio.wait_for(commands.get(), cfg["command_timeout"])
     if command == "go":
         sent0, echoed0 = w.sent, w.echoed
-        cpu0 = _cpu_self()
+        cpu0 = cpu_self()
         start, end = await w.measure(cfg["rounds"])
         done = {
             "start": start,
             "end": end,
             "sent": w.sent - sent0,
             "echoed": w.echoed - echoed0,
-            "cpu": _cpu_self() - cpu0,
+            "cpu": cpu_self() - cpu0,
             "latencies": w.latencies.tobytes(),
         }
         pipe.send(("done", done))
@@ -438,20 +420,7 @@ async def _worker_async(pipe: Any, cfg: dict[str, Any]) -> None:
 
 def client_worker(pipe: Any, cfg: dict[str, Any]) -> None:
     """Entry point of a client worker process (multiprocessing, spawn)."""
-    raise_nofile()
-    if cfg.get("cpus"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, cfg["cpus"])
-    if cfg.get("nice"):
-        with contextlib.suppress(OSError):
-            os.setsid()  # a session, so an autogroup, of its own (the orchestrator kills it by pid)
-        prioritise(cfg["nice"])
-    try:
-        asyncio.run(_worker_async(pipe, cfg))
-    except BaseException as exc:  # report, never hang the orchestrator
-        with contextlib.suppress(Exception):
-            pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
-        raise
+    worker_main(pipe, cfg, _worker_async)
 
 
 def sync_session(port: int, size: int, rounds: int, conn_id: int, timeout: float = 10.0) -> None:
