@@ -308,7 +308,9 @@ class Worker:
     conn_class: type[Conn] = Conn
     warm_rounds: int = 1  # round trips each connection makes once open, before it counts as open
 
-    async def open_one(self, idx: int, gate: asyncio.Semaphore) -> None:
+    async def open_one(self, idx: int, gate: asyncio.Semaphore) -> Conn | None:
+        """Open connection ``idx`` and make its warm-up round trips; kept in ``conns`` while it stays
+        open. Returns it, or None when that failed (the error counted)."""
         loop = asyncio.get_running_loop()
         async with gate:
             conn = self.conn_class(self, idx)
@@ -316,26 +318,29 @@ class Worker:
                 await asyncio.wait_for(loop.create_connection(lambda: conn, HOST, self.port), self.timeout)
             except (OSError, TimeoutError) as exc:
                 self.errors[f"connect: {type(exc).__name__}"] += 1
-                return
+                return None
             try:
                 ok = await asyncio.wait_for(asyncio.shield(conn.opened), self.timeout)
             except TimeoutError:
                 conn.drop("handshake timeout")
-                return
+                return None
             if not ok:
-                return
-            if not self.warm_rounds:
-                self.conns.append(conn)
-                return
-            warm: asyncio.Future[None] = loop.create_future()
-            conn.start(self.warm_rounds, False, lambda _conn: None if warm.done() else warm.set_result(None))
-            try:
-                await asyncio.wait_for(warm, self.timeout)
-            except TimeoutError:
-                conn.drop("warm-up round trip timeout")
-                return
+                return None
+            if self.warm_rounds:
+                warm: asyncio.Future[None] = loop.create_future()
+                conn.start(
+                    self.warm_rounds, False, lambda _conn: None if warm.done() else warm.set_result(None)
+                )
+                try:
+                    await asyncio.wait_for(warm, self.timeout)
+                except TimeoutError:
+                    conn.drop("warm-up round trip timeout")
+                    return None
+                if conn.remaining:
+                    return None  # dropped on the way
             if conn.state == OPEN:
                 self.conns.append(conn)
+            return conn
 
     async def open_all(self) -> None:
         gate = asyncio.Semaphore(self.concurrency)

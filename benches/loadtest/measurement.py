@@ -16,7 +16,7 @@ from typing import Any
 
 from .clients import client_worker, sync_session
 from .profiles import start_py_spy, stop_py_spy
-from .servers import Server, check_app, gc_delta, gc_stats, read_group, start_server, stop
+from .servers import Server, check_app, gc_delta, gc_stats, log_problems, read_group, start_server, stop
 from .workers import collect, end, send_all, spawn
 
 SETTLE = 0.5  # seconds of quiet before the idle and open readings
@@ -176,7 +176,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
         if srv is not None:
             stop(srv.process)
     log = srv.new_log() if srv is not None else ""
-    bad = [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line or "Error" in line]
+    bad = log_problems(log)
     if bad:
         errors["server log: errors/tracebacks"] += len(bad)
         result["server_log"] = log[-2000:]

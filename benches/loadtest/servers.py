@@ -28,6 +28,7 @@ __all__ = [
     "gc_delta",
     "gc_stats",
     "group_cpu_ns",
+    "log_problems",
     "read_group",
     "start_server",
     "stop",
@@ -188,6 +189,11 @@ def check_app(server: Server, app: str, snapshot: Path, uses_ferrosocket: bool) 
         raise RuntimeError(
             f"the server imported ferrosocket from {server.info.get('origin')}, not the snapshot"
         )
+
+
+def log_problems(log: str) -> list[str]:
+    """The lines of a server's log that say something went wrong."""
+    return [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line or "Error" in line]
 
 
 def gc_stats(port: int, objects: bool) -> dict[str, Any] | None:
