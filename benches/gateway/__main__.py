@@ -18,7 +18,7 @@ from loadtest.system import raise_nofile
 from report import machine_info, snapshot_ferrosocket
 
 from gateway import APPS, SERVERS, WORKLOADS, contenders
-from gateway import __doc__ as METHOD
+from gateway import __doc__ as METHOD  # the method, for --help
 from gateway.chart import write_chart
 from gateway.series import Sizes, run_series
 from gateway.summary import error_lines, summarise, tables
@@ -28,10 +28,12 @@ PACKAGES = ("ferrosocket", "starlette", "fastapi", "orjson", "uvicorn", "granian
 FULL = Sizes(connections=1000, subscribers=1000, json1k=5, json16k=2, handshakes=1000, broadcasts=10)
 QUICK = Sizes(connections=100, subscribers=100, json1k=2, json16k=1, handshakes=40, broadcasts=3)
 # Rough server CPU per unit (µs) and fixed costs (s), for the estimate printed before a run.
-GUESS_US = {"json1k": 100.0, "json16k": 600.0, "handshake": 800.0, "fanout": 60.0}
-GUESS_BURST_S = 0.15  # per burst besides the server's work: commands, settle, the client's lag
-GUESS_SERVER_S = 2.0  # per app server: start, checks, stop
-GUESS_OPEN_US = 400.0  # per connection opened at the start
+# (From a 2-core machine under load, development build: an over-estimate elsewhere.)
+GUESS_US = {"json1k": 150.0, "json16k": 600.0, "handshake": 900.0, "fanout": 100.0}
+GUESS_BUSY = 0.6  # the server's share of a burst's wall time (the rest: waiting for the client)
+GUESS_BURST_S = 0.05  # per burst besides that and the settle time: commands, GC probes
+GUESS_SERVER_S = 1.0  # per app server: start, checks, stop
+GUESS_OPEN_US = 1500.0  # per connection opened at the start (a server's busy handshakes)
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--workloads", default=",".join(WORKLOADS), help=f"comma-separated, of {','.join(WORKLOADS)}"
     )
-    parser.add_argument("--rounds", type=int, help="measured rounds per server (default 20; --quick 2)")
+    parser.add_argument("--rounds", type=int, help="measured rounds per server (default 15; --quick 2)")
     parser.add_argument("--warmup-rounds", type=int, default=1, help="unmeasured rounds first (default 1)")
     parser.add_argument(
         "--connections", type=int, help=f"JSON connections per app (default {FULL.connections})"
@@ -105,7 +107,7 @@ def parse_args() -> argparse.Namespace:
             for f in Sizes.__dataclass_fields__
         )
     )
-    args.rounds = args.rounds if args.rounds is not None else (2 if args.quick else 20)
+    args.rounds = args.rounds if args.rounds is not None else (2 if args.quick else 15)
     args.settle = args.settle if args.settle is not None else (0.02 if args.quick else 0.1)
     args.phase_timeout = args.phase_timeout or (20.0 if args.quick else 120.0)
     args.out = args.out or BENCHES / "results" / ("gateway-quick" if args.quick else "gateway")
@@ -124,7 +126,8 @@ def estimate_seconds(args: argparse.Namespace) -> float:
     """A rough duration of the run, from GUESS_*: the figure printed before it starts."""
     sizes: Sizes = args.sizes
     per_round = sum(
-        len(contenders(w, args.apps)) * (sizes.units(w) * GUESS_US[w] / 1e6 + GUESS_BURST_S + args.settle)
+        len(contenders(w, args.apps))
+        * (sizes.units(w) * GUESS_US[w] / 1e6 / GUESS_BUSY + GUESS_BURST_S + args.settle)
         for w in args.workloads
     )
     opening = len(args.apps) * (sizes.connections + sizes.subscribers) * GUESS_OPEN_US / 1e6
@@ -149,14 +152,19 @@ def main() -> int:
         return 0
     # SIGTERM as Ctrl-C: the finally blocks stop the servers and clients this run started
     signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
-    raise_nofile()
+    nofile = raise_nofile()
+    sizes: Sizes = args.sizes
+    per_worker = len(args.apps) * (sizes.connections + sizes.subscribers + 1) // max(1, args.clients)
+    if nofile < per_worker + args.concurrency + 256:
+        print(
+            f"warning: RLIMIT_NOFILE is {nofile}: too few for {per_worker:,} connections per client worker"
+        )
     cpus = sorted(os.sched_getaffinity(0))
     if args.pin:  # the orchestrator beside the clients, off the server's CPU
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, set(cpus[1:]))
     info = machine_info(PACKAGES)
     estimate = estimate_seconds(args)
-    sizes: Sizes = args.sizes
     rounds = f"{args.rounds} rounds (+{args.warmup_rounds} warm-up)"
     print(f"gateway: {', '.join(args.servers)}; {len(args.apps)} apps; {rounds}")
     print(

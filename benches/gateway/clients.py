@@ -40,9 +40,9 @@ from gateway.workloads import (
     FANOUT_BODY,
     HANDSHAKE_PATH,
     JSON_BODIES,
-    Visitor,
     browser_upgrade,
     expected_reply,
+    visitor,
 )
 
 # --- what is sent, and what the answer must be
@@ -73,8 +73,8 @@ class Handshakes:
         self.salt = salt
 
     def make(self, conn: int, seq: int) -> tuple[bytes, Any]:
-        visitor = Visitor(conn, self.salt)
-        return visitor.message.encode(), expected_reply(visitor, HOST).encode()
+        guest = visitor(conn, self.salt)
+        return guest.message.encode(), expected_reply(guest, HOST).encode()
 
     def matches(self, reply: bytes, expected: Any) -> bool:
         return bool(reply == expected)
@@ -140,7 +140,7 @@ class HandshakeConn(Conn):
 
     def request(self) -> bytes:
         assert isinstance(self.w.messages, Handshakes)
-        return browser_upgrade(HOST, self.w.port, self.key, Visitor(self.idx, self.w.messages.salt))
+        return browser_upgrade(HOST, self.w.port, self.key, visitor(self.idx, self.w.messages.salt))
 
     def on_frame(self, b0: int, payload: bytes) -> None:
         if b0 & 0x0F == 8 and self.state == OPEN and self.seq == 1 and self.expected is None:
@@ -234,9 +234,15 @@ class App:
 
     async def handshakes(self, first: int, count: int, salt: str) -> tuple[int, Counter[str]]:
         visitors = Worker(
-            self.port, Handshakes(salt), first, count, self.concurrency, self.timeout, path=HANDSHAKE_PATH
+            self.port,
+            Handshakes(salt),
+            first,
+            count,
+            self.concurrency,
+            self.timeout,
+            path=HANDSHAKE_PATH,
+            conn_class=HandshakeConn,
         )
-        visitors.conn_class = HandshakeConn
         gate = asyncio.Semaphore(self.concurrency)
 
         async def visit(n: int) -> bool:

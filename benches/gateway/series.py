@@ -5,7 +5,8 @@ server CPU, the same PYTHONHASHSEED for all), started once; they stay up, with t
 open, for the whole series, and only the one under a burst has work. In each round the workloads
 come in a random order, and within a workload every contender's burst in a random order; a burst's
 server CPU is the app server's group's CPU time (schedstat, ns) read just before the burst's
-command and ``settle`` seconds after its last unit, divided by the units completed.
+command and ``settle`` seconds after its last unit, divided by the units completed; the part of it
+spent in cyclic garbage collections is read from the app's ``/gc`` probe, outside that window.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtest.servers import Server, check_app, group_cpu_ns, log_problems, start_server, stop
+from loadtest.servers import (
+    Server,
+    check_app,
+    gc_delta,
+    gc_stats,
+    group_cpu_ns,
+    log_problems,
+    start_server,
+    stop,
+)
 from loadtest.workers import collect, end, send_all, spawn
 
 from gateway import FERROSOCKET_APPS, app_of, contenders
@@ -154,6 +164,7 @@ class Series:
         """One burst: its units, the server's CPU time over it, errors."""
         srv = self.servers[app_of(contender)]
         commands = self.commands(workload, contender)
+        gc0 = gc_stats(srv.port, objects=False)  # outside the CPU window: its HTTP request is not counted
         cpu0 = group_cpu_ns(srv.process.pid)
         started = time.monotonic()
         for pipe, command in zip(self.pipes, commands, strict=True):
@@ -162,6 +173,7 @@ class Series:
         wall = time.monotonic() - started
         time.sleep(self.args.settle)
         cpu_ns = group_cpu_ns(srv.process.pid) - cpu0
+        gc1 = gc_stats(srv.port, objects=False)
         units = sum(a["units"] for a in answers)
         planned = self.sizes.units(workload)
         errors = sum((Counter(a["errors"]) for a in answers), Counter())
@@ -176,6 +188,8 @@ class Series:
             "units": units,
             "planned": planned,
             "cpu_us_per_unit": cpu_ns / 1e3 / units if units else None,
+            # the app server's cyclic garbage collections during the burst (asgi_service.py's hook)
+            "gc_us_per_unit": gc_delta(gc0, gc1, "seconds") * 1e6 / units if units and gc0 and gc1 else None,
             "server_busy": cpu_ns / 1e9 / wall if wall > 0 else None,
             "client_cpu_us_per_unit": sum(a["cpu"] for a in answers) * 1e6 / units if units else None,
             "wall_s": wall,

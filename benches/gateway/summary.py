@@ -95,6 +95,7 @@ def summarise(series: list[dict[str, Any]], apps: list[str], workloads: list[str
                     "per_round": costs,
                     "x_starlette": estimate_dict(median_ci(ratios(vs_starlette, rounds))),
                     "x_floor": estimate_dict(median_ci(ratios(vs_floor, rounds))),
+                    "gc_us_per_unit": median_or_none([b.get("gc_us_per_unit") for b in measured]),
                     "server_busy": median_or_none([b["server_busy"] for b in measured]),
                     "client_cpu_us_per_unit": median_or_none([b["client_cpu_us_per_unit"] for b in measured]),
                     "units_checked": sum(b["units"] for b in mine),
@@ -152,42 +153,61 @@ def show(e: dict[str, float] | None, digits: int = 2) -> str:
     return Estimate(e["median"], e["low"], e["high"], e["coverage"], int(e["n"])).show(digits)
 
 
-def verdict(met: bool | None) -> str:
-    return "—" if met is None else ("**yes**" if met else "**NO**")
+def markdown(head: list[str], right: int, rows: list[list[str]]) -> list[str]:
+    """A Markdown table whose columns from ``right`` on are right-aligned."""
+    align = ["---" if i < right else "---:" for i in range(len(head))]
+    return [f"| {' | '.join(cells)} |" for cells in (head, align, *rows)]
 
 
 def tables(groups: list[dict[str, Any]]) -> str:
     """The figures (server CPU per unit, × Starlette, × the floor), then the targets."""
-    main = [
-        "| server | workload | app | server CPU µs per unit | × Starlette | × floor | errors "
-        "| replies checked |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    figures, targets = [], []
     for g in groups:
-        workload = f"{WORKLOAD_LABELS[g['workload']]} ({UNITS[g['workload']]})"
+        workload = WORKLOAD_LABELS[g["workload"]]
         for contender, row in g["contenders"].items():
-            main.append(
-                f"| {g['server']} | {workload} | {label(g['workload'], contender)} "
-                f"| {show(row['cost'], 1)} | {show(row['x_starlette'])} | {show(row['x_floor'])} "
-                f"| {row['errors']} | {row['units_checked']:,} of {row['units_planned']:,} |"
+            figures.append(
+                [
+                    g["server"],
+                    f"{workload} ({UNITS[g['workload']]})",
+                    label(g["workload"], contender),
+                    show(row["cost"], 1),
+                    "—" if row["gc_us_per_unit"] is None else f"{row['gc_us_per_unit']:.1f}",
+                    show(row["x_starlette"]),
+                    show(row["x_floor"]),
+                    str(row["errors"]),
+                    f"{row['units_checked']:,} of {row['units_planned']:,}",
+                ]
             )
-    targets = [
-        "| server | workload | ratio of server CPU per unit | median [95% CI] | per round | target | met |",
-        "| --- | --- | --- | ---: | --- | --- | --- |",
-    ]
-    for g in groups:
         for c in g["comparisons"]:
-            per_round = ", ".join(f"{v:.2f}" for v in c["per_round"]) if c["every_round"] else ""
             limit = (
                 "—"
                 if c["limit"] is None
                 else f"≤ {c['limit']}" + (" in every round" if c["every_round"] else "")
             )
-            targets.append(
-                f"| {g['server']} | {WORKLOAD_LABELS[g['workload']]} | {c['name']} | {show(c['estimate'])} "
-                f"| {per_round} | {limit} | {verdict(c['met'])} |"
-            )
-    return "\n".join([*main, "", *targets])
+            per_round = ", ".join(f"{v:.2f}" for v in c["per_round"]) if c["every_round"] else ""
+            met = "—" if c["met"] is None else ("**yes**" if c["met"] else "**NO**")
+            targets.append([g["server"], workload, c["name"], show(c["estimate"]), per_round, limit, met])
+    head = [
+        "server",
+        "workload",
+        "app",
+        "server CPU µs per unit",
+        "of which GC",
+        "× Starlette",
+        "× floor",
+        "errors",
+    ]
+    lines = markdown([*head, "replies checked"], 3, figures)
+    head = [
+        "server",
+        "workload",
+        "ratio of server CPU per unit",
+        "median [95% CI]",
+        "per round",
+        "target",
+        "met",
+    ]
+    return "\n".join([*lines, "", *markdown(head, 3, targets)])
 
 
 def error_lines(series: list[dict[str, Any]]) -> list[str]:

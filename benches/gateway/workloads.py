@@ -4,7 +4,7 @@
   (the suite's ``1kb_nulls`` and ``16kb_nulls``), wrapped as ``{"seq": N, "conn": I, "body": ...}``
   so that every message is unique and its echo can be matched to it.
 * Handshakes: a browser-like upgrade (``browser_upgrade``): a dozen headers, cookies, a bearer
-  token and query parameters, unique per connection (``Visitor``), since Starlette's URL parsing
+  token and query parameters, unique per connection (``visitor``), since Starlette's URL parsing
   keeps an LRU cache. The app answers the client's one message with ``handshake_reply``: the
   values it read, so the client can check it read the right ones.
 * Fan-out: ``fanout_message(seq)``, the 1 KB chat message with a sequence number, encoded once
@@ -34,34 +34,29 @@ def fanout_message(seq: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Visitor:
-    """What one browser-like connection carries; ``n`` unique over the whole run."""
+    """What one browser-like connection carries (``visitor(n, salt)``)."""
 
     n: int
-    salt: str  # one per run: the values differ between runs too
+    room: str
+    user: str
+    session: str
+    token: str
+    query: str
+    message: str
 
-    @property
-    def room(self) -> str:
-        return f"room-{self.n % 97}"
 
-    @property
-    def user(self) -> str:
-        return f"user-{self.n}"
-
-    @property
-    def session(self) -> str:
-        return f"s{self.n:x}.{self.salt}"
-
-    @property
-    def token(self) -> str:
-        return f"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLXt{self.n:08x}In0.{self.salt}"
-
-    @property
-    def query(self) -> str:
-        return f"room={self.room}&user={self.user}&client=web&v=2.4.0&nonce={self.n}-{self.salt}"
-
-    @property
-    def message(self) -> str:
-        return f"hello from {self.user}"
+def visitor(n: int, salt: str) -> Visitor:
+    """Visitor ``n`` (unique over the whole run) of the run ``salt`` (values differ between runs)."""
+    room, user = f"room-{n % 97}", f"user-{n}"
+    return Visitor(
+        n,
+        room,
+        user,
+        session=f"s{n:x}.{salt}",
+        token=f"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLXt{n:08x}In0.{salt}",
+        query=f"room={room}&user={user}&client=web&v=2.4.0&nonce={n}-{salt}",
+        message=f"hello from {user}",
+    )
 
 
 def browser_upgrade(host: str, port: int, key: bytes, visitor: Visitor) -> bytes:
