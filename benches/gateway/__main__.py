@@ -156,9 +156,7 @@ def main() -> int:
     sizes: Sizes = args.sizes
     per_worker = len(args.apps) * (sizes.connections + sizes.subscribers + 1) // max(1, args.clients)
     if nofile < per_worker + args.concurrency + 256:
-        print(
-            f"warning: RLIMIT_NOFILE is {nofile}: too few for {per_worker:,} connections per client worker"
-        )
+        print(f"warning: RLIMIT_NOFILE is {nofile}: too few for {per_worker:,} connections per client worker")
     cpus = sorted(os.sched_getaffinity(0))
     if args.pin:  # the orchestrator beside the clients, off the server's CPU
         with contextlib.suppress(OSError):

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from gateway import BROADCAST, LABELS, SERVERS, UNITS, WORKLOAD_LABELS, WORKLOADS, contenders, label
+from gateway import APPS, BROADCAST, LABELS, SERVERS, UNITS, WORKLOAD_LABELS, WORKLOADS, contenders, label
 from gateway.stats import Estimate, median_ci
 
 
@@ -159,8 +159,21 @@ def markdown(head: list[str], right: int, rows: list[list[str]]) -> list[str]:
     return [f"| {' | '.join(cells)} |" for cells in (head, align, *rows)]
 
 
+def overview(groups: list[dict[str, Any]]) -> list[str]:
+    """Server CPU per unit, medians over rounds: a row per server and workload, a column per app."""
+    shown = [c for c in (*APPS, BROADCAST) if any(c in g["contenders"] for g in groups)]
+    rows = []
+    for g in groups:
+        cells = [g["server"], f"{WORKLOAD_LABELS[g['workload']]} (µs per {UNITS[g['workload']]})"]
+        for contender in shown:
+            cost = g["contenders"].get(contender, {}).get("cost")
+            cells.append("—" if cost is None else f"{cost['median']:,.1f}")
+        rows.append(cells)
+    return markdown(["server", "workload", *(LABELS[c] for c in shown)], 2, rows)
+
+
 def tables(groups: list[dict[str, Any]]) -> str:
-    """The figures (server CPU per unit, × Starlette, × the floor), then the targets."""
+    """The overview, the targets, then every contender's figures (× Starlette, × the floor, GC)."""
     figures, targets = [], []
     for g in groups:
         workload = WORKLOAD_LABELS[g["workload"]]
@@ -197,7 +210,7 @@ def tables(groups: list[dict[str, Any]]) -> str:
         "× floor",
         "errors",
     ]
-    lines = markdown([*head, "replies checked"], 3, figures)
+    details = markdown([*head, "replies checked"], 3, figures)
     head = [
         "server",
         "workload",
@@ -207,7 +220,9 @@ def tables(groups: list[dict[str, Any]]) -> str:
         "target",
         "met",
     ]
-    return "\n".join([*lines, "", *markdown(head, 3, targets)])
+    return "\n".join(
+        [*overview(groups), "", *markdown(head, 3, targets), "", "Per app, medians [95% CI]:", "", *details]
+    )
 
 
 def error_lines(series: list[dict[str, Any]]) -> list[str]:
