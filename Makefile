@@ -97,6 +97,16 @@ load: venv ## Load test: C connections x M echo round trips, uvicorn and granian
 	$(MAKE) build-release
 	$(PY) benches/load.py --nice -10 $(LOAD_ARGS)
 
+# GATEWAY_ARGS go to benches/gateway_bench.py: e.g. --rounds 30, --servers granian, --workloads json1k,handshake,
+# --check (exit 1 on an error or a missed target). It prints its estimated duration first (about 20 min by default).
+.PHONY: gateway gateway-quick
+gateway: venv ## End-to-end gateway benchmark (uvicorn, granian; JSON, handshakes, fan-out) on a release build
+	$(MAKE) build-release
+	$(PY) benches/gateway_bench.py --nice -10 $(GATEWAY_ARGS)
+
+gateway-quick: build-dev ## The gateway benchmark as a smoke run (under a minute): every app, workload and check
+	$(PY) benches/gateway_bench.py --quick $(GATEWAY_ARGS)
+
 # Downloads the Starlette and FastAPI sdists (cached in target/dropin/) for their test files.
 dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosocket.install() on
 	$(PY) tests/dropin/run_upstream.py

@@ -36,7 +36,7 @@ phase (first send to last echo, across workers); p50/p99 = latency of single rou
 measured phase. The client's own CPU per round trip is reported too, and *server busy* (server CPU
 / wall time of the phase): near 100%, the server was the bottleneck and had its core. *GC* is the
 CPU time of the server's cyclic garbage collections during the measured phase (a ``gc.callbacks``
-hook in load_apps.py, read through ``GET /gc``), with the collections per generation and the
+hook in asgi_service.py, read through ``GET /gc``), with the collections per generation and the
 GC-tracked objects per open connection.
 
 Noise. On a machine shared with other work, a run's CPU per round trip moves by a few µs: the

@@ -5,24 +5,27 @@ Each worker (``client_worker``, a spawned process) opens its share of the connec
 its round trips one after another, each echo checked) and the close handshakes, and reports back
 through its pipe. Frames are written and parsed here (RFC 6455, client side): no WebSocket library
 between the measurement and the socket.
+
+What a connection sends and what the reply must be is the worker's ``messages`` (``TextEcho`` here:
+unique text echoed back); the gateway benchmark (benches/gateway/) brings its own (JSON echoes, a
+publisher), its own connection classes (``conn_class``) and request path, and no warm-up round trip
+where it has none (``warm_rounds``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import os
-import resource
 import socket
 import time
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from .system import prioritise, raise_nofile
+from .workers import cpu_self, worker_main
 
 HOST = "127.0.0.1"  # where the servers listen (server_processes.HOST)
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -49,10 +52,11 @@ def client_frame(opcode: int, payload: bytes, mask: bytes) -> bytes:
     return head + mask + _apply_mask(payload, mask)
 
 
-def upgrade_request(port: int, key: bytes) -> bytes:
+def upgrade_request(port: int, key: bytes, path: str = "/echo") -> bytes:
     return (
-        b"GET /echo HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (HOST.encode(), port, key)
+        b"GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        % (path.encode(), HOST.encode(), port, key)
     )
 
 
@@ -73,6 +77,30 @@ def payload_for(conn: int, seq: int, size: int) -> bytes:
     """A unique text payload of ``size`` bytes: connection and sequence numbers, padded."""
     head = b"%d:%d:" % (conn, seq)
     return head + b"x" * (size - len(head)) if size > len(head) else head
+
+
+class Messages(Protocol):
+    """What a connection sends, and how its reply is checked."""
+
+    def make(self, conn: int, seq: int) -> tuple[bytes, Any]:
+        """The text payload to send and what ``matches`` needs to check its reply (not None)."""
+        ...
+
+    def matches(self, reply: bytes, expected: Any) -> bool: ...
+
+
+@dataclass
+class TextEcho:
+    """Unique text of ``size`` bytes, echoed back as it was sent."""
+
+    size: int
+
+    def make(self, conn: int, seq: int) -> tuple[bytes, Any]:
+        payload = payload_for(conn, seq, self.size)
+        return payload, payload
+
+    def matches(self, reply: bytes, expected: Any) -> bool:
+        return bool(reply == expected)
 
 
 HANDSHAKE, OPEN, CLOSING, CLOSED = range(4)
@@ -104,7 +132,11 @@ class Conn(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.write(upgrade_request(self.w.port, self.key))
+        transport.write(self.request())
+
+    def request(self) -> bytes:
+        """The upgrade request."""
+        return upgrade_request(self.w.port, self.key, self.w.path)
 
     def data_received(self, data: bytes) -> None:
         if self.buf:
@@ -166,8 +198,11 @@ class Conn(asyncio.Protocol):
     def on_frame(self, b0: int, payload: bytes) -> None:
         opcode = b0 & 0x0F
         if opcode == 1 and b0 & 0x80:
-            if payload != self.expected:
-                self.drop("echo differs from the message sent" if self.expected else "unexpected message")
+            if self.expected is None:
+                self.drop("unexpected message")
+                return
+            if not self.w.messages.matches(payload, self.expected):
+                self.drop("reply differs from the one expected")
                 return
             now = time.perf_counter()
             self.expected = None
@@ -203,9 +238,8 @@ class Conn(asyncio.Protocol):
 
     def send_next(self) -> None:
         self.seq += 1
-        payload = payload_for(self.idx, self.seq, self.w.size)
+        payload, self.expected = self.w.messages.make(self.idx, self.seq)
         frame = client_frame(0x1, payload, self.mask)
-        self.expected = payload
         self.w.sent += 1
         self.sent_at = time.perf_counter()
         assert self.transport is not None
@@ -255,7 +289,7 @@ class Conn(asyncio.Protocol):
 @dataclass
 class Worker:
     port: int
-    size: int
+    messages: Messages
     first: int  # the first connection number (numbers are unique across workers)
     count: int
     concurrency: int
@@ -270,32 +304,43 @@ class Worker:
     pending: int = 0
     last_echo: float = 0.0
     waiter: asyncio.Future[None] | None = None
+    path: str = "/echo"
+    conn_class: type[Conn] = Conn
+    warm_rounds: int = 1  # round trips each connection makes once open, before it counts as open
 
-    async def open_one(self, idx: int, gate: asyncio.Semaphore) -> None:
+    async def open_one(self, idx: int, gate: asyncio.Semaphore) -> Conn | None:
+        """Open connection ``idx`` and make its warm-up round trips; kept in ``conns`` while it stays
+        open. Returns it, or None when that failed (the error counted)."""
         loop = asyncio.get_running_loop()
         async with gate:
-            conn = Conn(self, idx)
+            conn = self.conn_class(self, idx)
             try:
                 await asyncio.wait_for(loop.create_connection(lambda: conn, HOST, self.port), self.timeout)
             except (OSError, TimeoutError) as exc:
                 self.errors[f"connect: {type(exc).__name__}"] += 1
-                return
+                return None
             try:
                 ok = await asyncio.wait_for(asyncio.shield(conn.opened), self.timeout)
             except TimeoutError:
                 conn.drop("handshake timeout")
-                return
+                return None
             if not ok:
-                return
-            warm: asyncio.Future[None] = loop.create_future()
-            conn.start(1, False, lambda _conn: None if warm.done() else warm.set_result(None))
-            try:
-                await asyncio.wait_for(warm, self.timeout)
-            except TimeoutError:
-                conn.drop("warm-up round trip timeout")
-                return
+                return None
+            if self.warm_rounds:
+                warm: asyncio.Future[None] = loop.create_future()
+                conn.start(
+                    self.warm_rounds, False, lambda _conn: None if warm.done() else warm.set_result(None)
+                )
+                try:
+                    await asyncio.wait_for(warm, self.timeout)
+                except TimeoutError:
+                    conn.drop("warm-up round trip timeout")
+                    return None
+                if conn.remaining:
+                    return None  # dropped on the way
             if conn.state == OPEN:
                 self.conns.append(conn)
+            return conn
 
     async def open_all(self) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -342,40 +387,25 @@ class Worker:
         return len(live), clean
 
 
-def _cpu_self() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def _worker_async(pipe: Any, cfg: dict[str, Any]) -> None:
-    loop = asyncio.get_running_loop()
-    commands: asyncio.Queue[Any] = asyncio.Queue()
-
-    def on_command() -> None:
-        try:
-            commands.put_nowait(pipe.recv())
-        except (EOFError, OSError):
-            commands.put_nowait("abort")
-            loop.remove_reader(pipe.fileno())
-
-    loop.add_reader(pipe.fileno(), on_command)
-    w = Worker(cfg["port"], cfg["size"], cfg["first"], cfg["count"], cfg["concurrency"], cfg["timeout"])
-    cpu0 = _cpu_self()
+async def _worker_async(pipe: Any, cfg: dict[str, Any], commands: asyncio.Queue[Any]) -> None:
+    messages = TextEcho(cfg["size"])
+    w = Worker(cfg["port"], messages, cfg["first"], cfg["count"], cfg["concurrency"], cfg["timeout"])
+    cpu0 = cpu_self()
     started = time.monotonic()
     await w.open_all()
-    ready = {"opened": len(w.conns), "seconds": time.monotonic() - started, "cpu": _cpu_self() - cpu0}
+    ready = {"opened": len(w.conns), "seconds": time.monotonic() - started, "cpu": cpu_self() - cpu0}
     pipe.send(("ready", ready))
     command = await asyncio.wait_for(commands.get(), cfg["command_timeout"])
     if command == "go":
         sent0, echoed0 = w.sent, w.echoed
-        cpu0 = _cpu_self()
+        cpu0 = cpu_self()
         start, end = await w.measure(cfg["rounds"])
         done = {
             "start": start,
             "end": end,
             "sent": w.sent - sent0,
             "echoed": w.echoed - echoed0,
-            "cpu": _cpu_self() - cpu0,
+            "cpu": cpu_self() - cpu0,
             "latencies": w.latencies.tobytes(),
         }
         pipe.send(("done", done))
@@ -395,20 +425,7 @@ async def _worker_async(pipe: Any, cfg: dict[str, Any]) -> None:
 
 def client_worker(pipe: Any, cfg: dict[str, Any]) -> None:
     """Entry point of a client worker process (multiprocessing, spawn)."""
-    raise_nofile()
-    if cfg.get("cpus"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, cfg["cpus"])
-    if cfg.get("nice"):
-        with contextlib.suppress(OSError):
-            os.setsid()  # a session, so an autogroup, of its own (the orchestrator kills it by pid)
-        prioritise(cfg["nice"])
-    try:
-        asyncio.run(_worker_async(pipe, cfg))
-    except BaseException as exc:  # report, never hang the orchestrator
-        with contextlib.suppress(Exception):
-            pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
-        raise
+    worker_main(pipe, cfg, _worker_async)
 
 
 def sync_session(port: int, size: int, rounds: int, conn_id: int, timeout: float = 10.0) -> None:

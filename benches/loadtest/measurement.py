@@ -5,8 +5,6 @@ the close; the figures of the run (see the package's docstring for what each one
 from __future__ import annotations
 
 import argparse
-import contextlib
-import multiprocessing
 import os
 import subprocess
 import time
@@ -18,7 +16,8 @@ from typing import Any
 
 from .clients import client_worker, sync_session
 from .profiles import start_py_spy, stop_py_spy
-from .servers import Server, gc_delta, gc_stats, read_group, start_server, stop
+from .servers import Server, check_app, gc_delta, gc_stats, log_problems, read_group, start_server, stop
+from .workers import collect, end, send_all, spawn
 
 SETTLE = 0.5  # seconds of quiet before the idle and open readings
 
@@ -53,7 +52,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
     }
     errors: Counter[str] = Counter()
     started = time.monotonic()
-    ctx = multiprocessing.get_context("spawn")
+    cfgs: list[dict[str, Any]] = []
     procs: list[Any] = []
     pipes: list[Any] = []
     srv: Server | None = None
@@ -72,10 +71,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
         )
         info = srv.info
         result["server_info"] = info
-        if info.get("app") != plan.app:
-            raise RuntimeError(f"the server runs app {info.get('app')!r}, not {plan.app!r}")
-        if plan.app == "ferrosocket" and not str(info.get("origin", "")).startswith(str(snapshot)):
-            raise RuntimeError(f"the server imported ferrosocket from {info.get('origin')}, not the snapshot")
+        check_app(srv, plan.app, snapshot, plan.app == "ferrosocket")
         for i in range(2):
             sync_session(srv.port, args.size, 20, 10_000_000 + i)
         time.sleep(SETTLE)
@@ -99,26 +95,9 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
                 "nice": args.nice,
             }
             first += count
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=client_worker, args=(child, cfg), daemon=True)
-            proc.start()
-            child.close()
-            procs.append(proc)
-            pipes.append(parent)
-
-        def collect(expected: str, timeout: float) -> list[dict[str, Any]]:
-            answers = []
-            deadline = time.monotonic() + timeout
-            for pipe in pipes:
-                if not pipe.poll(max(0.0, deadline - time.monotonic())):
-                    raise RuntimeError(f"client worker: no {expected!r} within {timeout:.0f} s")
-                kind, body = pipe.recv()
-                if kind != expected:
-                    raise RuntimeError(f"client worker: {kind}: {body}")
-                answers.append(body)
-            return answers
-
-        ready = collect("ready", args.phase_timeout + 30)
+            cfgs.append(cfg)
+        procs, pipes = spawn(client_worker, cfgs)
+        ready = collect(pipes, "ready", args.phase_timeout + 30)
         opened = sum(r["opened"] for r in ready)
         result["connect_seconds"] = max(r["seconds"] for r in ready)
         time.sleep(SETTLE)
@@ -126,16 +105,14 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
         open_ = read_group(srv.process.pid)
         if args.profile:
             spy = start_py_spy(int(info["pid"]), args.profile / f"{plan_name(plan)}.raw", args.native)
-        for pipe in pipes:
-            pipe.send("go")
-        done = collect("done", args.phase_timeout + 30)
+        send_all(pipes, "go")
+        done = collect(pipes, "done", args.phase_timeout + 30)
         after = read_group(srv.process.pid)
         gc1 = gc_stats(srv.port, objects=True)
         if spy is not None:
             result["profile"] = stop_py_spy(spy, args.profile / f"{plan_name(plan)}.raw")
-        for pipe in pipes:
-            pipe.send("close")
-        closed = collect("closed", args.phase_timeout + 30)
+        send_all(pipes, "close")
+        closed = collect(pipes, "closed", args.phase_timeout + 30)
         for proc in procs:
             proc.join(10)
 
@@ -168,7 +145,7 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
                 "rss_after_mib": after.rss / 2**20,
                 "rss_kib_per_conn": (open_.rss - idle.rss) / opened / 1024 if opened else None,
                 "server_processes": open_.processes,
-                # the server's cyclic GC during the measured phase (gc.callbacks in load_apps.py)
+                # the server's cyclic GC during the measured phase (gc.callbacks in asgi_service.py)
                 "gc_us_per_rt": gc_delta(gc0, gc1, "seconds") * 1e6 / echoed
                 if echoed and gc0 and gc1
                 else None,
@@ -192,21 +169,14 @@ def run_once(plan: Plan, args: argparse.Namespace, tmp: Path, snapshot: Path) ->
         result.setdefault("missing", plan.conns * plan.rounds)
         result.setdefault("lost", 0)
     finally:
-        for pipe in pipes:
-            with contextlib.suppress(OSError):
-                pipe.send("close")
-        for proc in procs:
-            proc.join(5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(5)
+        end(pipes, procs)
         if spy is not None and spy.returncode is None:
             spy.kill()
             spy.wait(5)
         if srv is not None:
             stop(srv.process)
     log = srv.new_log() if srv is not None else ""
-    bad = [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line or "Error" in line]
+    bad = log_problems(log)
     if bad:
         errors["server log: errors/tracebacks"] += len(bad)
         result["server_log"] = log[-2000:]

@@ -1,5 +1,6 @@
 """The servers under load: their command lines, start and stop (tests/e2e/server_processes.py,
-shared with the end-to-end tests), and the CPU time and memory of their process group.
+shared with the end-to-end tests), and the CPU time and memory of their process group. Shared by
+the load test and the gateway benchmark (benches/gateway/), which serve different app modules.
 """
 
 from __future__ import annotations
@@ -19,20 +20,33 @@ sys.path.insert(0, str(BENCHES.parent / "tests" / "e2e"))
 
 from server_processes import HOST, http_get, launch, stop  # noqa: E402
 
-__all__ = ["HOST", "Reading", "Server", "gc_delta", "gc_stats", "read_group", "start_server", "stop"]
+__all__ = [
+    "HOST",
+    "Reading",
+    "Server",
+    "check_app",
+    "gc_delta",
+    "gc_stats",
+    "group_cpu_ns",
+    "log_problems",
+    "read_group",
+    "start_server",
+    "stop",
+]
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def server_argv(server: str, port: int) -> list[str]:
+def server_argv(server: str, port: int, target: str = "load_apps:app") -> list[str]:
+    """The command line serving the ASGI app ``target`` ("module:attribute") on ``port``."""
     py = sys.executable
     if server == "uvicorn":
         return [
             *(py, "-m", "uvicorn", "--host", HOST, "--port", str(port)),
             *("--ws", "websockets-sansio", "--loop", "asyncio", "--lifespan", "on"),
             *("--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "2"),
-            *("--backlog", "4096", "load_apps:app"),
+            *("--backlog", "4096", target),
         ]
     if server == "granian":
         # --backpressure: granian serves at most this many requests at once per worker (default
@@ -40,7 +54,7 @@ def server_argv(server: str, port: int) -> list[str]:
         return [
             *(py, "-m", "granian", "--interface", "asgi", "--host", HOST, "--port", str(port)),
             *("--workers", "1", "--loop", "asyncio", "--log-level", "warning", "--no-access-log"),
-            *("--backlog", "4096", "--backpressure", "65536", "load_apps:app"),
+            *("--backlog", "4096", "--backpressure", "65536", target),
         ]
     raise ValueError(f"unknown server {server!r}")
 
@@ -52,24 +66,54 @@ class Reading:
     processes: int
 
 
-def read_group(pgid: int) -> Reading:
-    """CPU time and RSS of every process in process group ``pgid`` (the server and its workers)."""
-    ticks = rss_pages = count = 0
+def group_stats(pgid: int) -> list[tuple[str, list[bytes]]]:
+    """The processes of process group ``pgid`` (the server and its workers): (pid, the fields of
+    /proc/PID/stat after the command's name, so that ``fields[0]`` is field 3, the state)."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_bytes()
-            fields = stat[stat.rindex(b")") + 2 :].split()
-            if int(fields[2]) != pgid:  # fields[0] is field 3 (state): pgrp is field 5
-                continue
-            statm = Path(f"/proc/{entry}/statm").read_bytes().split()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[2]) == pgid:  # pgrp is field 5
+            found.append((entry, fields))
+    return found
+
+
+def read_group(pgid: int) -> Reading:
+    """CPU time and RSS of every process in process group ``pgid`` (the server and its workers)."""
+    ticks = rss_pages = count = 0
+    for pid, fields in group_stats(pgid):
+        try:
+            statm = Path(f"/proc/{pid}/statm").read_bytes().split()
         except (OSError, ValueError):
             continue  # gone meanwhile
         ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
         rss_pages += int(statm[1])
         count += 1
     return Reading(ticks / CLK_TCK, rss_pages * PAGE, count)
+
+
+def group_cpu_ns(pgid: int) -> int:
+    """Nanoseconds on CPU of every thread of process group ``pgid``: the first field of
+    /proc/PID/task/TID/schedstat, summed. Exact to the nanosecond where /proc/PID/stat counts
+    clock ticks (10 ms), so short bursts can be measured; a thread that exits takes its time along
+    (the servers measured keep theirs)."""
+    total = 0
+    for pid, _ in group_stats(pgid):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_bytes().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    return total
 
 
 @dataclass
@@ -98,9 +142,11 @@ def start_server(
     seed: int = 0,
     no_aslr: bool = False,
     gc_saveall: bool = False,
+    target: str = "load_apps:app",
 ) -> Server:
-    """One server serving ``app`` (load_apps.py) with the ferrosocket ``snapshot`` first on its path;
-    returns once its ``GET /info`` answers."""
+    """One server serving ``target`` (load_apps.py's app by default) with ``FERRO_LOAD_APP=app``
+    (which app the module serves) and the ferrosocket ``snapshot`` first on its path; returns
+    once its ``GET /info`` answers."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(snapshot), str(BENCHES), *filter(None, [env.get("PYTHONPATH")])])
     env["PYTHONUNBUFFERED"] = "1"
@@ -124,7 +170,7 @@ def start_server(
 
     started = launch(
         f"{name} {app}",
-        lambda port: server_argv(name, port),
+        lambda port: server_argv(name, port, target),
         info,
         log_path,
         cwd=tmp,
@@ -132,6 +178,22 @@ def start_server(
         preexec_fn=pin,
     )
     return Server(name, app, started.port, started.process, log_path, started.log_offset, started.ready)
+
+
+def check_app(server: Server, app: str, snapshot: Path, uses_ferrosocket: bool) -> None:
+    """Raise unless the server runs ``app`` and, for an app built on ferrosocket, imported it from
+    the ``snapshot`` (not from the tree, which a build may change meanwhile)."""
+    if server.info.get("app") != app:
+        raise RuntimeError(f"the server runs app {server.info.get('app')!r}, not {app!r}")
+    if uses_ferrosocket and not str(server.info.get("origin", "")).startswith(str(snapshot)):
+        raise RuntimeError(
+            f"the server imported ferrosocket from {server.info.get('origin')}, not the snapshot"
+        )
+
+
+def log_problems(log: str) -> list[str]:
+    """The lines of a server's log that say something went wrong."""
+    return [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line or "Error" in line]
 
 
 def gc_stats(port: int, objects: bool) -> dict[str, Any] | None:
