@@ -3,8 +3,8 @@
 A recording ``send`` (and a ``receive`` that yields ``websocket.connect``) stands in for the server.
 Properties: no Rust panic; a sendable code with a ``str`` reason sends exactly one
 ``websocket.close`` whose reason is the longest prefix of the reason that fits in 123 UTF-8 bytes
-(so a short reason is sent as is); anything refused (a code outside 1000-1003, 1007-1014,
-3000-4999, a non-int code, a reason with a lone surrogate) sends nothing and leaves the state as
+(so a short reason is sent as is); anything refused (after accept a code outside 1000-1003,
+1007-1014, 3000-4999; a non-int code; a reason with a lone surrogate) sends nothing and leaves the state as
 it was, so a retry with a good code works. Differential against Starlette 1.10, which sends
 everything as given: the same message where the reason fits, the same states afterwards.
 
@@ -26,8 +26,12 @@ MAX_REASON = 123
 CODES = [1000, 1001, 1003, 1004, 1005, 1006, 1007, 1011, 1014, 1015, 2999, 3000, 4999, 5000, 0, -1, 2**70]
 
 
-def sendable(code: Any) -> bool:
-    return type(code) is int and (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999)
+def sendable(code: Any, accepted: bool) -> bool:
+    """After accept, a code a close frame may carry; before it, any int (the server answers HTTP
+    403 and the code never reaches the wire), as in Starlette."""
+    if type(code) is not int:
+        return False
+    return not accepted or 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
 def truncated(reason: str) -> str:
@@ -96,7 +100,7 @@ def test_one_input(data: bytes) -> None:
     context = (accept, code, reason)
 
     encodable = reason is None or not any(0xD800 <= ord(c) <= 0xDFFF for c in reason)
-    if sendable(code) and encodable:
+    if sendable(code, accept) and encodable:
         expected = {"type": "websocket.close", "code": code, "reason": truncated(reason or "")}
         if result != ("ok", None) or ferro_peer.sent != [expected]:
             raise AssertionError(f"close{context!r}: {result!r}, sent {ferro_peer.sent!r}")
