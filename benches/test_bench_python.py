@@ -19,7 +19,9 @@ Method
   with ``coro.send(None)``: ``receive``/``send`` are ``async def`` callables that never suspend,
   so the coroutine finishes in one ``send`` and there is no event loop at all. What is measured is
   the WebSocket methods plus the awaits, not a scheduler. The floor ("bare") is the raw ASGI echo
-  with the same callables: ``message = await receive(); await send({...})``.
+  with the same callables: ``message = await receive(); await send({...})``. The floor of any
+  class whose methods are coroutines ("check-free class", ``check_free.py``) runs the same loop as
+  the WebSockets through ``async def`` methods that check nothing, over the same callables.
 * Variants of one operation run one after another in the same process, so a ratio compares
   numbers taken with the same dict-hash seed and the same memory layout; ``report.py`` runs the
   whole suite in several processes (different hash seeds, alternating order) and takes medians.
@@ -34,6 +36,7 @@ Method
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -47,9 +50,10 @@ import json_payloads
 import orjson
 import pytest
 from blacksheep.server.websocket import WebSocket as BlackSheepWebSocket
+from check_free import CheckFree
 from litestar.connection import WebSocket as LitestarWebSocket
 from multidict import CIMultiDict
-from operations import OPERATIONS
+from operations import CHECK_FREE, OPERATIONS
 from starlette import datastructures as sd
 from starlette import websockets as sw
 
@@ -470,6 +474,12 @@ def accepted(cls: Any, channel: Channel) -> Any:
     return ws
 
 
+def check_free(channel: Channel) -> CheckFree:
+    """The check-free class (check_free.py) on ``channel``: no accept (it keeps no state)."""
+    channel.connected()
+    return CheckFree(channel.receive, channel.send)
+
+
 async def _text_loop(ws: Any, n: int) -> None:
     for _ in repeat(None, n):
         await ws.send_text(await ws.receive_text())
@@ -517,17 +527,18 @@ for _op, (_message, _, _, _key) in ROUND_TRIPS.items():
     EXPECTED[_op] = [{"type": "websocket.send", _key: _message[_key]}] * 3
 
 
-def _ws_round_trip(op: str, cls: Any) -> Callable[[], Bench]:
+def _ws_round_trip(op: str, make_ws: Callable[[Channel], Any]) -> Callable[[], Bench]:
+    """The round trip ``op`` through the methods of ``make_ws(channel)``."""
     message, loop, _, _ = ROUND_TRIPS[op]
 
     def check() -> Any:
         channel = Channel(message, record=True)
-        ws = accepted(cls, channel)
+        ws = make_ws(channel)
         channel.sent.clear()  # the accept message
         drive(loop(ws, 3))
         return channel.sent
 
-    return lambda: Bench(_run_loop, same(loop, accepted(cls, Channel(message))), check)
+    return lambda: Bench(_run_loop, same(loop, make_ws(Channel(message))), check)
 
 
 def _bare_round_trip(op: str) -> Callable[[], Bench]:
@@ -548,8 +559,9 @@ def _bare_round_trip(op: str) -> Callable[[], Bench]:
 
 
 for _op in ROUND_TRIPS:
-    case(_op, "ferrosocket")(_ws_round_trip(_op, fs.WebSocket))
-    case(_op, "starlette")(_ws_round_trip(_op, sw.WebSocket))
+    case(_op, "ferrosocket")(_ws_round_trip(_op, functools.partial(accepted, fs.WebSocket)))
+    case(_op, "starlette")(_ws_round_trip(_op, functools.partial(accepted, sw.WebSocket)))
+    case(_op, CHECK_FREE)(_ws_round_trip(_op, check_free))
 case("text_round_trip", "floor:bare")(_bare_round_trip("text_round_trip"))
 case("bytes_round_trip", "floor:bare")(_bare_round_trip("bytes_round_trip"))
 case("json_round_trip", "peer:bare + orjson")(_bare_round_trip("json_round_trip"))
