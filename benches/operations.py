@@ -52,12 +52,28 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("headers_get_missing", 'headers.get("x-missing")', (Target("floor:dict.get", 2.0),)),
     Operation("headers_from_scope", "headers from scope + 1 lookup", (Target("starlette", 0.5),)),
-    Operation("url_from_scope", "URL from scope + 4 attributes", (Target("starlette", 0.1),)),
-    Operation("query_params", "query parse + lookup + getlist", (Target("starlette", 0.14),)),
-    Operation(
-        "handshake",
-        "handshake: construct + url, headers, query_params, path_params, client",
-        (Target("starlette", 0.2),),
+    # The URL, query and handshake rows twice: on the suite's scope, and on a browser's upgrade
+    # (benches/browser_scope.py: fifteen headers, cookies, a bearer token, a longer query).
+    *(
+        operation
+        for suffix, shape in (("", ""), ("_browser", ", browser-shaped"))
+        for operation in (
+            Operation(
+                f"url_from_scope{suffix}",
+                f"URL from scope + 4 attributes{shape}",
+                (Target("starlette", 0.1),),
+            ),
+            Operation(
+                f"query_params{suffix}",
+                f"query parse + lookup + getlist{shape}",
+                (Target("starlette", 0.14),),
+            ),
+            Operation(
+                f"handshake{suffix}",
+                f"handshake: construct + url, headers, query_params, path_params, client{shape}",
+                (Target("starlette", 0.2),),
+            ),
+        )
     ),
     # The old 1.5x-bare target of the text and bytes round trips is below the check-free class
     # (about 1.7x bare): the target is 1.15x that class (docs/performance.md).

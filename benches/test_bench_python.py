@@ -14,7 +14,10 @@ Method
 * Inputs that a cache could answer (URLs, query strings, scopes) are unique per iteration: each
   round's ``setup`` (untimed) builds a fresh list of ``n`` scopes or strings numbered by a
   process-wide counter, so no ``functools.lru_cache`` (``urllib.parse.urlsplit`` keeps one) or
-  other memo ever sees the same input twice, and generating them is not timed.
+  other memo ever sees the same input twice, and generating them is not timed. The URL, query
+  and handshake operations run on two such families: the scope of ``make_scope`` (a Chrome
+  upgrade to a host with a port) and a browser-shaped one (``browser_scope.py``: fifteen headers
+  with cookies and a bearer token, a 340-byte query string; operation ids ending in ``_browser``).
 * The async operations (round trips) run ``n`` awaits inside one coroutine that is driven by hand
   with ``coro.send(None)``: ``receive``/``send`` are ``async def`` callables that never suspend,
   so the coroutine finishes in one ``send`` and there is no event loop at all. What is measured is
@@ -41,11 +44,13 @@ import itertools
 import json
 import os
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
+import browser_scope
 import json_payloads
 import orjson
 import pytest
@@ -126,6 +131,14 @@ def make_scope(i: int) -> dict[str, Any]:
     }
 
 
+def make_browser_scope(i: int) -> dict[str, Any]:
+    """The same scope with a browser's upgrade headers and a longer query (browser_scope.py)."""
+    return make_scope(i) | {
+        "headers": browser_scope.headers(i),
+        "query_string": browser_scope.query_string(i),
+    }
+
+
 def scopes(n: int) -> Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]:
     """A pedantic ``setup``: each call gives a new list of ``n`` never-seen scopes."""
 
@@ -203,13 +216,12 @@ def same(*objects: Any) -> Callable[[int], tuple[Any, ...]]:
     return lambda n: (*objects, n)
 
 
-def fresh_scopes(n: int) -> tuple[list[dict[str, Any]]]:
-    """``args_for`` giving ``n`` never-seen scopes."""
-    return ([make_scope(next(_counter)) for _ in range(n)],)
+def fresh(make: Callable[[int], Any]) -> Callable[[int], tuple[list[Any]]]:
+    """``args_for`` giving ``n`` never-seen inputs, ``make(i)`` for fresh numbers ``i``."""
+    return lambda n: ([make(next(_counter)) for _ in range(n)],)
 
 
-def fresh_query_strings(n: int) -> tuple[list[bytes]]:
-    return ([query_bytes(next(_counter)) for _ in range(n)],)
+fresh_scopes = fresh(make_scope)
 
 
 # -- The loop itself: for reading the other numbers.
@@ -304,12 +316,27 @@ def _headers_from_scope_multidict() -> Bench:
     return Bench(run, fresh_scopes)
 
 
+# -- Two families of inputs for the URL, query and handshake operations, each fresh per iteration:
+# the scope above (operation ids as they are) and a browser's upgrade, with its headers and a
+# longer query string (browser_scope.py; ids ending in "_browser").
+
+FAMILIES: dict[str, tuple[Callable[[int], dict[str, Any]], Callable[[int], bytes]]] = {
+    "": (make_scope, query_bytes),
+    "_browser": (make_browser_scope, browser_scope.query_string),
+}
+
 # -- URL(scope=scope) + .path, .port, .scheme, .query; unique path and query each time.
 
 EXPECTED["url_from_scope"] = ("/ws/rooms/general/7", 8443, "wss", query_bytes(7).decode())
+EXPECTED["url_from_scope_browser"] = (
+    "/ws/rooms/general/7",
+    None,  # the browser's Host has no port
+    "wss",
+    browser_scope.query_string(7).decode(),
+)
 
 
-def _url_case(cls: Any) -> Callable[[], Bench]:
+def _url_case(cls: Any, make: Callable[[int], dict[str, Any]]) -> Callable[[], Bench]:
     def run(batch: list[dict[str, Any]]) -> None:
         for scope in batch:
             url = cls(scope=scope)
@@ -319,17 +346,13 @@ def _url_case(cls: Any) -> Callable[[], Bench]:
             url.query
 
     def check() -> Any:
-        url = cls(scope=make_scope(7))
+        url = cls(scope=make(7))
         return (url.path, url.port, url.scheme, url.query)
 
-    return lambda: Bench(run, fresh_scopes, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("url_from_scope", "ferrosocket")(_url_case(fs.URL))
-case("url_from_scope", "starlette")(_url_case(sd.URL))
-
-
-def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int, str, str]:
+def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int | None, str, str]:
     """The least a URL from a scope takes in Python: find Host, assemble the string."""
     host = ""
     for name, value in scope["headers"]:
@@ -340,24 +363,29 @@ def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int, str, str]:
     scheme = scope["scheme"]
     path = scope["path"]
     url = f"{scheme}://{host}{path}?{query}"
-    return url, path, int(host.rpartition(":")[2]), scheme, query
+    _, colon, port = host.rpartition(":")
+    return url, path, int(port) if colon else None, scheme, query
 
 
-@case("url_from_scope", "floor:string assembly")
-def _url_floor() -> Bench:
-    def run(batch: list[dict[str, Any]]) -> None:
-        for scope in batch:
-            _url_by_hand(scope)
+def _url_by_hand_run(batch: list[dict[str, Any]]) -> None:
+    for scope in batch:
+        _url_by_hand(scope)
 
-    return Bench(run, fresh_scopes, check=lambda: _url_by_hand(make_scope(7))[1:])
 
+for _suffix, (_make, _) in FAMILIES.items():
+    case(f"url_from_scope{_suffix}", "ferrosocket")(_url_case(fs.URL, _make))
+    case(f"url_from_scope{_suffix}", "starlette")(_url_case(sd.URL, _make))
+    case(f"url_from_scope{_suffix}", "floor:string assembly")(
+        lambda make=_make: Bench(_url_by_hand_run, fresh(make), check=lambda: _url_by_hand(make(7))[1:])
+    )
 
 # -- QueryParams(query_string) + one lookup + getlist; unique query strings.
 
 EXPECTED["query_params"] = ("general", ["a", "b c"], "Jürgen M")
+EXPECTED["query_params_browser"] = ("general", ["release", "q3 planning", "🚀"], "Zoë Müller")
 
 
-def _query_case(cls: Any) -> Callable[[], Bench]:
+def _query_case(cls: Any, make: Callable[[int], bytes]) -> Callable[[], Bench]:
     def run(batch: list[bytes]) -> None:
         for qs in batch:
             params = cls(qs)
@@ -365,25 +393,27 @@ def _query_case(cls: Any) -> Callable[[], Bench]:
             params.getlist("tag")
 
     def check() -> Any:
-        params = cls(query_bytes(7))
+        params = cls(make(7))
         return (params["room"], params.getlist("tag"), params["name"])
 
-    return lambda: Bench(run, fresh_query_strings, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("query_params", "ferrosocket")(_query_case(fs.QueryParams))
-case("query_params", "starlette")(_query_case(sd.QueryParams))
+for _suffix, (_, _make_query) in FAMILIES.items():
+    case(f"query_params{_suffix}", "ferrosocket")(_query_case(fs.QueryParams, _make_query))
+    case(f"query_params{_suffix}", "starlette")(_query_case(sd.QueryParams, _make_query))
 
 # -- The handshake: construct + url, headers, query_params, path_params, client; fresh scopes.
 
 EXPECTED["handshake"] = ("/ws/rooms/general/7", "13", "general", {"room": "general"}, "203.0.113.7")
+EXPECTED["handshake_browser"] = EXPECTED["handshake"]  # the same path, version, room and client
 
 
 async def _never(*_: Any) -> Any:  # receive/send for the handshake: never called
     raise AssertionError("not called")
 
 
-def _handshake_case(cls: Any) -> Callable[[], Bench]:
+def _handshake_case(cls: Any, make: Callable[[int], dict[str, Any]]) -> Callable[[], Bench]:
     def run(batch: list[dict[str, Any]]) -> None:
         for scope in batch:
             ws = cls(scope, _never, _never)
@@ -394,7 +424,7 @@ def _handshake_case(cls: Any) -> Callable[[], Bench]:
             ws.client
 
     def check() -> Any:
-        ws = cls(make_scope(7), _never, _never)
+        ws = cls(make(7), _never, _never)
         return (
             ws.url.path,
             ws.headers["sec-websocket-version"],
@@ -403,24 +433,32 @@ def _handshake_case(cls: Any) -> Callable[[], Bench]:
             ws.client.host,
         )
 
-    return lambda: Bench(run, fresh_scopes, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("handshake", "ferrosocket")(_handshake_case(fs.WebSocket))
-case("handshake", "starlette")(_handshake_case(sw.WebSocket))
+def _raw_scope_reads(batch: list[dict[str, Any]]) -> None:
+    for scope in batch:
+        scope["path"]
+        scope["headers"]
+        scope["query_string"]
+        scope.get("path_params")
+        scope.get("client")
 
 
-@case("handshake", "floor:raw scope reads")
-def _handshake_floor() -> Bench:
-    def run(batch: list[dict[str, Any]]) -> None:
-        for scope in batch:
-            scope["path"]
-            scope["headers"]
-            scope["query_string"]
-            scope.get("path_params")
-            scope.get("client")
+def _raw_scope_reads_check(make: Callable[[int], dict[str, Any]]) -> Any:
+    """The values the floor's reads reach, decoded (untimed): its scopes hold the expected ones."""
+    scope = make(7)
+    version = dict(scope["headers"])[b"sec-websocket-version"].decode("latin-1")
+    room = urllib.parse.parse_qs(scope["query_string"].decode("latin-1"))["room"][0]
+    return (scope["path"], version, room, scope.get("path_params"), scope.get("client")[0])
 
-    return Bench(run, fresh_scopes, check=lambda: EXPECTED["handshake"])
+
+for _suffix, (_make, _) in FAMILIES.items():
+    case(f"handshake{_suffix}", "ferrosocket")(_handshake_case(fs.WebSocket, _make))
+    case(f"handshake{_suffix}", "starlette")(_handshake_case(sw.WebSocket, _make))
+    case(f"handshake{_suffix}", "floor:raw scope reads")(
+        lambda make=_make: Bench(_raw_scope_reads, fresh(make), check=lambda: _raw_scope_reads_check(make))
+    )
 
 
 # -- Round trips: n awaits inside one coroutine, driven without an event loop.
