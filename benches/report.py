@@ -325,8 +325,12 @@ def write_markdown(path: Path, report: dict[str, Any], table: str, rust: str | N
         "",
         "ns per operation, medians over processes (each a median over rounds); ratios are medians of the",
         "ratios taken within each process. ± is half the spread of ferrosocket's number across processes.",
-        f"Every number includes the benchmark loop itself: {fmt_ns(report['loop_ns'] or 0)} ns per"
-        " iteration.",
+        "Every number includes the benchmark loop itself: "
+        + (
+            f"{fmt_ns(report['loop_ns'])} ns per iteration."
+            if report["loop_ns"] is not None
+            else "not measured in this run (-k left the loop out)."
+        ),
         "Method: see the docstring of benches/test_bench_python.py.",
         "",
         table,
