@@ -196,9 +196,13 @@ def summarise(processes: list[dict[str, Any]], quick: bool) -> list[dict[str, An
         if not any(per_process):  # not selected (-k)
             continue
         variants = sorted({v for pp in per_process for v in pp}, key=lambda v: (ROLE_ORDER.index(role(v)), v))
-        missing = [
-            v for v in ["ferrosocket", "starlette", *(t.reference for t in op.targets)] if v not in variants
+        needed = [
+            "ferrosocket",
+            "starlette",
+            *(t.reference for t in op.targets),
+            *(v for pair in op.between for v in pair),
         ]
+        missing = [v for v in needed if v not in variants]
         if missing:
             raise SystemExit(f"{op.id}: no result for {', '.join(missing)}")
         results = {}
@@ -227,8 +231,23 @@ def summarise(processes: list[dict[str, Any]], quick: bool) -> list[dict[str, An
                     "met": None if quick else t.met(ratio),
                 }
             )
+        between = [
+            {
+                "variant": v,
+                "reference": ref,
+                "ratio": statistics.median(pp[v] / pp[ref] for pp in per_process),
+            }
+            for v, ref in op.between
+        ]
         rows.append(
-            {"op": op.id, "label": op.label, "variants": results, "ratios": ratios, "targets": targets}
+            {
+                "op": op.id,
+                "label": op.label,
+                "variants": results,
+                "ratios": ratios,
+                "targets": targets,
+                "between": between,
+            }
         )
     return rows
 
@@ -271,6 +290,15 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def between_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The ratios of other variants to each other that operations ask for (``between``)."""
+    return [
+        f"- {row['label']}: {short(b['variant'])} / {short(b['reference'])} = {fmt_ratio(b['ratio'])}×"
+        for row in rows
+        for b in row["between"]
+    ]
+
+
 def machine_lines(info: dict[str, Any], processes: list[dict[str, Any]]) -> list[str]:
     pkgs = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
     seeds = [str(p["pythonhashseed"]) for p in processes]
@@ -288,18 +316,26 @@ def machine_lines(info: dict[str, Any], processes: list[dict[str, Any]]) -> list
 
 def write_markdown(path: Path, report: dict[str, Any], table: str, rust: str | None) -> None:
     info = report["machine"]
+    between = between_lines(report["operations"])
+    if between:
+        between = ["Floors against each other (medians of the ratios within each process):", "", *between, ""]
     parts = [
         "# ferrosocket benchmarks"
         + (" (quick smoke run: the numbers mean nothing)" if report["quick"] else ""),
         "",
         "ns per operation, medians over processes (each a median over rounds); ratios are medians of the",
         "ratios taken within each process. ± is half the spread of ferrosocket's number across processes.",
-        f"Every number includes the benchmark loop itself: {fmt_ns(report['loop_ns'] or 0)} ns per"
-        " iteration.",
+        "Every number includes the benchmark loop itself: "
+        + (
+            f"{fmt_ns(report['loop_ns'])} ns per iteration."
+            if report["loop_ns"] is not None
+            else "not measured in this run (-k left the loop out)."
+        ),
         "Method: see the docstring of benches/test_bench_python.py.",
         "",
         table,
         "",
+        *between,
         "## Machine",
         "",
         *machine_lines(info, report["processes"]),
@@ -426,6 +462,8 @@ def main() -> int:
     print()
     print(table)
     print()
+    if between := between_lines(rows):
+        print("\n".join(["floors against each other:", *between, ""]))
     print("\n".join(machine_lines(info, processes)))
     written = [args.out / f"{stem}.{ext}" for ext in ("json", "md", "png")]
     print(f"\nwrote {', '.join(str(p) for p in written)}")

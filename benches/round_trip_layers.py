@@ -2,15 +2,17 @@
 
     python benches/round_trip_layers.py        # after `make build-release`
 
-The issue-6 target for the text and bytes round trips is 1.5x the bare ``await receive()`` /
-``await send()`` loop. This script measures, side by side on the benchmark's own in-memory
-callables (``benches/test_bench_python.py``: ``Channel``, ``accepted``, driven without an event
-loop), what each layer adds:
+The issue-6 target for the text and bytes round trips was 1.5x the bare ``await receive()`` /
+``await send()`` loop, which is below what any class with coroutine methods costs; the target
+now is 1.15x the check-free class (benches/operations.py). This script measures, side by side
+on the benchmark's own in-memory callables (``benches/test_bench_python.py``: ``Channel``,
+``accepted``, driven without an event loop), what each layer adds:
 
 * bare: ``message = await receive(); await send({...})``, the floor;
-* no-check wrappers: ``async def receive_text(self): return (await self._r())["text"]`` and the
-  same for ``send_text``: one Python coroutine layer per call and nothing else, the least an
-  ``async def`` method can cost (issue 2 requires the methods to be real coroutines);
+* no-check wrappers (``check_free.CheckFree``, the suite's "check-free class"):
+  ``async def receive_text(self): return (await self._receive())["text"]`` and the same for
+  ``send_text``: one Python coroutine layer per call and nothing else, the least an ``async def``
+  method can cost (issue 2 requires the methods to be real coroutines);
 * ferrosocket: ``receive_text()`` / ``send_text()``, whose extra work over the no-check wrappers
   is the Rust checks (state, message type, payload), timed alone in the last two lines.
 
@@ -29,24 +31,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import test_bench_python as tb  # noqa: E402 (needs the path above)
+from check_free import CheckFree  # noqa: E402
 
 import ferrosocket as fs  # noqa: E402
 
 N = 200_000
 ROUNDS = 7
-
-
-class NoCheck:
-    """``async def`` wrappers around the callables, with no checks at all."""
-
-    def __init__(self, receive: Any, send: Any) -> None:
-        self._receive, self._send = receive, send
-
-    async def receive_text(self) -> str:
-        return (await self._receive())["text"]  # type: ignore[no-any-return]
-
-    async def send_text(self, data: str) -> None:
-        await self._send({"type": "websocket.send", "text": data})
 
 
 def drive(coro: Coroutine[Any, Any, Any]) -> None:
@@ -72,7 +62,7 @@ def main() -> None:
     gc.disable()
     ws = tb.accepted(fs.WebSocket, tb.Channel(tb.TEXT_MESSAGE))
     receive, send = ws._receive, ws._send
-    plain = NoCheck(receive, send)
+    plain = CheckFree(receive, send)
     message = tb.TEXT_MESSAGE
 
     async def bare_round_trip() -> None:
@@ -140,7 +130,8 @@ def main() -> None:
     bare = results["round trip: bare"]
     no_check = results["round trip: no-check async def wrappers"] / bare
     ours = results["round trip: ferrosocket receive_text + send_text"] / bare
-    print(f"ratios to bare: no-check wrappers {no_check:.2f}x, ferrosocket {ours:.2f}x (target 1.5x)")
+    print(f"ratios to bare: no-check wrappers {no_check:.2f}x, ferrosocket {ours:.2f}x (old target 1.5x)")
+    print(f"ferrosocket / no-check wrappers: {ours / no_check:.2f}x (target 1.15x)")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,17 @@ Method
 * Inputs that a cache could answer (URLs, query strings, scopes) are unique per iteration: each
   round's ``setup`` (untimed) builds a fresh list of ``n`` scopes or strings numbered by a
   process-wide counter, so no ``functools.lru_cache`` (``urllib.parse.urlsplit`` keeps one) or
-  other memo ever sees the same input twice, and generating them is not timed.
+  other memo ever sees the same input twice, and generating them is not timed. The URL, query
+  and handshake operations run on two such families: the scope of ``make_scope`` (a Chrome
+  upgrade to a host with a port) and a browser-shaped one (``browser_scope.py``: fifteen headers
+  with cookies and a bearer token, a 340-byte query string; operation ids ending in ``_browser``).
 * The async operations (round trips) run ``n`` awaits inside one coroutine that is driven by hand
   with ``coro.send(None)``: ``receive``/``send`` are ``async def`` callables that never suspend,
   so the coroutine finishes in one ``send`` and there is no event loop at all. What is measured is
   the WebSocket methods plus the awaits, not a scheduler. The floor ("bare") is the raw ASGI echo
-  with the same callables: ``message = await receive(); await send({...})``.
+  with the same callables: ``message = await receive(); await send({...})``. The floor of any
+  class whose methods are coroutines ("check-free class", ``check_free.py``) runs the same loop as
+  the WebSockets through ``async def`` methods that check nothing, over the same callables.
 * Variants of one operation run one after another in the same process, so a ratio compares
   numbers taken with the same dict-hash seed and the same memory layout; ``report.py`` runs the
   whole suite in several processes (different hash seeds, alternating order) and takes medians.
@@ -34,22 +39,26 @@ Method
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
+import browser_scope
 import json_payloads
 import orjson
 import pytest
 from blacksheep.server.websocket import WebSocket as BlackSheepWebSocket
+from check_free import CheckFree
 from litestar.connection import WebSocket as LitestarWebSocket
 from multidict import CIMultiDict
-from operations import OPERATIONS
+from operations import CHECK_FREE, OPERATIONS
 from starlette import datastructures as sd
 from starlette import websockets as sw
 
@@ -119,6 +128,14 @@ def make_scope(i: int) -> dict[str, Any]:
         "state": {},
         "extensions": {"websocket.http.response": {}},
         "path_params": {"room": "general"},
+    }
+
+
+def make_browser_scope(i: int) -> dict[str, Any]:
+    """The same scope with a browser's upgrade headers and a longer query (browser_scope.py)."""
+    return make_scope(i) | {
+        "headers": browser_scope.headers(i),
+        "query_string": browser_scope.query_string(i),
     }
 
 
@@ -199,13 +216,12 @@ def same(*objects: Any) -> Callable[[int], tuple[Any, ...]]:
     return lambda n: (*objects, n)
 
 
-def fresh_scopes(n: int) -> tuple[list[dict[str, Any]]]:
-    """``args_for`` giving ``n`` never-seen scopes."""
-    return ([make_scope(next(_counter)) for _ in range(n)],)
+def fresh(make: Callable[[int], Any]) -> Callable[[int], tuple[list[Any]]]:
+    """``args_for`` giving ``n`` never-seen inputs, ``make(i)`` for fresh numbers ``i``."""
+    return lambda n: ([make(next(_counter)) for _ in range(n)],)
 
 
-def fresh_query_strings(n: int) -> tuple[list[bytes]]:
-    return ([query_bytes(next(_counter)) for _ in range(n)],)
+fresh_scopes = fresh(make_scope)
 
 
 # -- The loop itself: for reading the other numbers.
@@ -300,12 +316,27 @@ def _headers_from_scope_multidict() -> Bench:
     return Bench(run, fresh_scopes)
 
 
+# -- Two families of inputs for the URL, query and handshake operations, each fresh per iteration:
+# the scope above (operation ids as they are) and a browser's upgrade, with its headers and a
+# longer query string (browser_scope.py; ids ending in "_browser").
+
+FAMILIES: dict[str, tuple[Callable[[int], dict[str, Any]], Callable[[int], bytes]]] = {
+    "": (make_scope, query_bytes),
+    "_browser": (make_browser_scope, browser_scope.query_string),
+}
+
 # -- URL(scope=scope) + .path, .port, .scheme, .query; unique path and query each time.
 
 EXPECTED["url_from_scope"] = ("/ws/rooms/general/7", 8443, "wss", query_bytes(7).decode())
+EXPECTED["url_from_scope_browser"] = (
+    "/ws/rooms/general/7",
+    None,  # the browser's Host has no port
+    "wss",
+    browser_scope.query_string(7).decode(),
+)
 
 
-def _url_case(cls: Any) -> Callable[[], Bench]:
+def _url_case(cls: Any, make: Callable[[int], dict[str, Any]]) -> Callable[[], Bench]:
     def run(batch: list[dict[str, Any]]) -> None:
         for scope in batch:
             url = cls(scope=scope)
@@ -315,17 +346,13 @@ def _url_case(cls: Any) -> Callable[[], Bench]:
             url.query
 
     def check() -> Any:
-        url = cls(scope=make_scope(7))
+        url = cls(scope=make(7))
         return (url.path, url.port, url.scheme, url.query)
 
-    return lambda: Bench(run, fresh_scopes, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("url_from_scope", "ferrosocket")(_url_case(fs.URL))
-case("url_from_scope", "starlette")(_url_case(sd.URL))
-
-
-def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int, str, str]:
+def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int | None, str, str]:
     """The least a URL from a scope takes in Python: find Host, assemble the string."""
     host = ""
     for name, value in scope["headers"]:
@@ -336,24 +363,29 @@ def _url_by_hand(scope: dict[str, Any]) -> tuple[str, str, int, str, str]:
     scheme = scope["scheme"]
     path = scope["path"]
     url = f"{scheme}://{host}{path}?{query}"
-    return url, path, int(host.rpartition(":")[2]), scheme, query
+    _, colon, port = host.rpartition(":")
+    return url, path, int(port) if colon else None, scheme, query
 
 
-@case("url_from_scope", "floor:string assembly")
-def _url_floor() -> Bench:
-    def run(batch: list[dict[str, Any]]) -> None:
-        for scope in batch:
-            _url_by_hand(scope)
+def _url_by_hand_run(batch: list[dict[str, Any]]) -> None:
+    for scope in batch:
+        _url_by_hand(scope)
 
-    return Bench(run, fresh_scopes, check=lambda: _url_by_hand(make_scope(7))[1:])
 
+for _suffix, (_make, _) in FAMILIES.items():
+    case(f"url_from_scope{_suffix}", "ferrosocket")(_url_case(fs.URL, _make))
+    case(f"url_from_scope{_suffix}", "starlette")(_url_case(sd.URL, _make))
+    case(f"url_from_scope{_suffix}", "floor:string assembly")(
+        lambda make=_make: Bench(_url_by_hand_run, fresh(make), check=lambda: _url_by_hand(make(7))[1:])
+    )
 
 # -- QueryParams(query_string) + one lookup + getlist; unique query strings.
 
 EXPECTED["query_params"] = ("general", ["a", "b c"], "Jürgen M")
+EXPECTED["query_params_browser"] = ("general", ["release", "q3 planning", "🚀"], "Zoë Müller")
 
 
-def _query_case(cls: Any) -> Callable[[], Bench]:
+def _query_case(cls: Any, make: Callable[[int], bytes]) -> Callable[[], Bench]:
     def run(batch: list[bytes]) -> None:
         for qs in batch:
             params = cls(qs)
@@ -361,25 +393,27 @@ def _query_case(cls: Any) -> Callable[[], Bench]:
             params.getlist("tag")
 
     def check() -> Any:
-        params = cls(query_bytes(7))
+        params = cls(make(7))
         return (params["room"], params.getlist("tag"), params["name"])
 
-    return lambda: Bench(run, fresh_query_strings, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("query_params", "ferrosocket")(_query_case(fs.QueryParams))
-case("query_params", "starlette")(_query_case(sd.QueryParams))
+for _suffix, (_, _make_query) in FAMILIES.items():
+    case(f"query_params{_suffix}", "ferrosocket")(_query_case(fs.QueryParams, _make_query))
+    case(f"query_params{_suffix}", "starlette")(_query_case(sd.QueryParams, _make_query))
 
 # -- The handshake: construct + url, headers, query_params, path_params, client; fresh scopes.
 
 EXPECTED["handshake"] = ("/ws/rooms/general/7", "13", "general", {"room": "general"}, "203.0.113.7")
+EXPECTED["handshake_browser"] = EXPECTED["handshake"]  # the same path, version, room and client
 
 
 async def _never(*_: Any) -> Any:  # receive/send for the handshake: never called
     raise AssertionError("not called")
 
 
-def _handshake_case(cls: Any) -> Callable[[], Bench]:
+def _handshake_case(cls: Any, make: Callable[[int], dict[str, Any]]) -> Callable[[], Bench]:
     def run(batch: list[dict[str, Any]]) -> None:
         for scope in batch:
             ws = cls(scope, _never, _never)
@@ -390,7 +424,7 @@ def _handshake_case(cls: Any) -> Callable[[], Bench]:
             ws.client
 
     def check() -> Any:
-        ws = cls(make_scope(7), _never, _never)
+        ws = cls(make(7), _never, _never)
         return (
             ws.url.path,
             ws.headers["sec-websocket-version"],
@@ -399,24 +433,32 @@ def _handshake_case(cls: Any) -> Callable[[], Bench]:
             ws.client.host,
         )
 
-    return lambda: Bench(run, fresh_scopes, check)
+    return lambda: Bench(run, fresh(make), check)
 
 
-case("handshake", "ferrosocket")(_handshake_case(fs.WebSocket))
-case("handshake", "starlette")(_handshake_case(sw.WebSocket))
+def _raw_scope_reads(batch: list[dict[str, Any]]) -> None:
+    for scope in batch:
+        scope["path"]
+        scope["headers"]
+        scope["query_string"]
+        scope.get("path_params")
+        scope.get("client")
 
 
-@case("handshake", "floor:raw scope reads")
-def _handshake_floor() -> Bench:
-    def run(batch: list[dict[str, Any]]) -> None:
-        for scope in batch:
-            scope["path"]
-            scope["headers"]
-            scope["query_string"]
-            scope.get("path_params")
-            scope.get("client")
+def _raw_scope_reads_check(make: Callable[[int], dict[str, Any]]) -> Any:
+    """The values the floor's reads reach, decoded (untimed): its scopes hold the expected ones."""
+    scope = make(7)
+    version = dict(scope["headers"])[b"sec-websocket-version"].decode("latin-1")
+    room = urllib.parse.parse_qs(scope["query_string"].decode("latin-1"))["room"][0]
+    return (scope["path"], version, room, scope.get("path_params"), scope.get("client")[0])
 
-    return Bench(run, fresh_scopes, check=lambda: EXPECTED["handshake"])
+
+for _suffix, (_make, _) in FAMILIES.items():
+    case(f"handshake{_suffix}", "ferrosocket")(_handshake_case(fs.WebSocket, _make))
+    case(f"handshake{_suffix}", "starlette")(_handshake_case(sw.WebSocket, _make))
+    case(f"handshake{_suffix}", "floor:raw scope reads")(
+        lambda make=_make: Bench(_raw_scope_reads, fresh(make), check=lambda: _raw_scope_reads_check(make))
+    )
 
 
 # -- Round trips: n awaits inside one coroutine, driven without an event loop.
@@ -470,6 +512,12 @@ def accepted(cls: Any, channel: Channel) -> Any:
     return ws
 
 
+def check_free(channel: Channel) -> CheckFree:
+    """The check-free class (check_free.py) on ``channel``: no accept (it keeps no state)."""
+    channel.connected()
+    return CheckFree(channel.receive, channel.send)
+
+
 async def _text_loop(ws: Any, n: int) -> None:
     for _ in repeat(None, n):
         await ws.send_text(await ws.receive_text())
@@ -517,17 +565,18 @@ for _op, (_message, _, _, _key) in ROUND_TRIPS.items():
     EXPECTED[_op] = [{"type": "websocket.send", _key: _message[_key]}] * 3
 
 
-def _ws_round_trip(op: str, cls: Any) -> Callable[[], Bench]:
+def _ws_round_trip(op: str, make_ws: Callable[[Channel], Any]) -> Callable[[], Bench]:
+    """The round trip ``op`` through the methods of ``make_ws(channel)``."""
     message, loop, _, _ = ROUND_TRIPS[op]
 
     def check() -> Any:
         channel = Channel(message, record=True)
-        ws = accepted(cls, channel)
+        ws = make_ws(channel)
         channel.sent.clear()  # the accept message
         drive(loop(ws, 3))
         return channel.sent
 
-    return lambda: Bench(_run_loop, same(loop, accepted(cls, Channel(message))), check)
+    return lambda: Bench(_run_loop, same(loop, make_ws(Channel(message))), check)
 
 
 def _bare_round_trip(op: str) -> Callable[[], Bench]:
@@ -548,8 +597,9 @@ def _bare_round_trip(op: str) -> Callable[[], Bench]:
 
 
 for _op in ROUND_TRIPS:
-    case(_op, "ferrosocket")(_ws_round_trip(_op, fs.WebSocket))
-    case(_op, "starlette")(_ws_round_trip(_op, sw.WebSocket))
+    case(_op, "ferrosocket")(_ws_round_trip(_op, functools.partial(accepted, fs.WebSocket)))
+    case(_op, "starlette")(_ws_round_trip(_op, functools.partial(accepted, sw.WebSocket)))
+    case(_op, CHECK_FREE)(_ws_round_trip(_op, check_free))
 case("text_round_trip", "floor:bare")(_bare_round_trip("text_round_trip"))
 case("bytes_round_trip", "floor:bare")(_bare_round_trip("bytes_round_trip"))
 case("json_round_trip", "peer:bare + orjson")(_bare_round_trip("json_round_trip"))
