@@ -27,6 +27,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<connection::Connection>()?;
     m.add_class::<pending_send::PendingSend>()?;
     m.add_function(wrap_pyfunction!(query_params::query_params_from_pickle, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        query_params::query_params_equal_as_sorted_pairs,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(url::url_new, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_fragment, m)?)?;
     m.add_function(wrap_pyfunction!(url::url_username, m)?)?;
