@@ -5,7 +5,7 @@
 ``ferrosocket.WebSocket`` instead. ``ferrosocket.uninstall()`` puts Starlette back.
 ``@ferrosocket.adopt`` does the same for chosen endpoints only, without the global switch.
 
-How it works (Starlette 0.40 to 1.10, FastAPI 0.115 and later):
+How it works (Starlette 0.40 to 1.10, FastAPI 0.115.3 and later):
 
 * **The release.** ``install()`` reads the installed Starlette's version once and takes its
   profile (``_starlette_profile.py``): the behaviours that differ within the supported range.
