@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 # The Starlette releases install() and adopt() support: (major, minor) of the first and the last,
-# any patch release. Below 0.40 FastAPI's supported releases stop (0.115.x needs >=0.40), and
-# every release of the range passes its own WebSocket tests switched (make dropin-matrix).
+# any patch release. FastAPI 0.115.3 and later require 0.40 or newer; make dropin-matrix runs
+# releases across the range with their own WebSocket tests, switched.
 SUPPORTED_STARLETTE = ((0, 40), (1, 10))
 
 Release = tuple[int, int, int]
