@@ -21,7 +21,7 @@ PY_DIRS := $(wildcard python tests examples benches scripts)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
 VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
 
-.PHONY: help venv build-dev build-release test test-core test-pythons lint format bench dropin peers demo clean distclean
+.PHONY: help venv build-dev build-release test test-core test-pythons lint format bench dropin dropin-matrix peers demo clean distclean
 
 help: ## List the targets
 	@echo "ferrosocket: make TARGET"
@@ -110,6 +110,13 @@ gateway-quick: build-dev ## The gateway benchmark as a smoke run (under a minute
 # Downloads the Starlette and FastAPI sdists (cached in target/dropin/) for their test files.
 dropin: build-dev ## Starlette's and FastAPI's own WebSocket tests with ferrosocket.install() on
 	$(PY) tests/dropin/run_upstream.py
+
+# Seven Starlette releases from 0.40.0 to 1.10.0, each with the FastAPI release that pins it,
+# installed side by side in target/dropin-matrix/ (pip install --no-deps --target, cached; sdists
+# in target/dropin/): each one's own WebSocket tests with install() on and off, then
+# tests/dropin/diff_eras.py (the switched class against that release's own, call for call).
+dropin-matrix: build-dev ## The drop-in suites on each supported Starlette era and its FastAPI
+	$(PY) tests/dropin/run_matrix.py
 
 # Starlette's whole tests/ and every FastAPI test file that mentions websockets (sdists cached in
 # target/dropin/), with install() on in every process from its start, against the same run stock.

@@ -1,4 +1,5 @@
-"""install() and adopt() on a Starlette release outside ``SUPPORTED_STARLETTE``: a clear error, no change.
+"""install() and adopt() on real Starlette releases: outside ``SUPPORTED_STARLETTE`` a clear error and
+no change; inside it, the switch, with the release's own exception for a use after close.
 
 The real releases run in subprocesses, each imported from its own directory
 (``pip install --no-deps --target``, cached in ``target/starlette-releases/``).
@@ -68,6 +69,17 @@ def state():
                    len(_install._switch.swapped)],
     }
 
+def closed_use():
+    # What a switched connection raises for receive_text() before accept().
+    if not ferrosocket.installed():
+        return None
+    import asyncio
+    ws = sw.WebSocket({"type": "websocket", "path": "/", "headers": []}, None, None)
+    try:
+        asyncio.run(ws.receive_text())
+    except Exception as exc:
+        return [type(exc).__module__, type(exc).__qualname__, str(exc), type(ws).__qualname__]
+
 before = state()
 try:
     getattr(ferrosocket, sys.argv[1])(*([] if sys.argv[1] == "install" else [lambda: None]))
@@ -76,7 +88,7 @@ except Exception as exc:
 else:
     outcome = ["ok", ""]
 print(json.dumps({"version": starlette.__version__, "file": starlette.__file__, "before": before,
-                  "after": state(), "outcome": outcome}))
+                  "after": state(), "outcome": outcome, "closed_use": closed_use()}))
 """
 
 
@@ -92,12 +104,14 @@ def probe(version: str, call: str = "install") -> dict[str, object]:
 
 
 @pytest.mark.parametrize("call", ["install", "adopt"])
-@pytest.mark.parametrize("version", ["1.6.0", "0.40.0"])
+@pytest.mark.parametrize("version", ["0.39.2"])
 def test_unsupported_release_is_refused_and_left_unchanged(version: str, call: str) -> None:
     data = probe(version, call)
     kind, message = data["outcome"]  # type: ignore[misc]
     assert kind == "RuntimeError", message
-    assert f"Starlette {version}" in message and "1.7 to 1.10" in message and "nothing was changed" in message
+    assert (
+        f"Starlette {version}" in message and "0.40 to 1.10" in message and "nothing was changed" in message
+    )
     assert data["after"] == data["before"]
     before = data["before"]
     assert isinstance(before, dict)
@@ -105,13 +119,26 @@ def test_unsupported_release_is_refused_and_left_unchanged(version: str, call: s
     assert not any(before["registered"]) and not any(before["swapped"])
 
 
-def test_oldest_supported_release_switches() -> None:
-    data = probe("1.7.0")
+# A use after close: Starlette 1.7 brought WebSocketDisconnected (a RuntimeError); before it, a
+# plain RuntimeError, with the same message. Older releases build ferrosocket's subclass for them.
+CLOSED = 'WebSocket is not connected. Need to call "accept" first.'
+BUILT = {
+    "0.40.0": ("builtins", "RuntimeError", "WebSocket_0_40"),
+    "1.6.0": ("builtins", "RuntimeError", "WebSocket_1_0"),
+    "1.7.0": ("ferrosocket._install", "WebSocketDisconnected", "WebSocket_1_0"),
+}
+
+
+@pytest.mark.parametrize("version", sorted(BUILT))
+def test_supported_release_switches(version: str) -> None:
+    data = probe(version)
     assert data["outcome"] == ["ok", ""]
     after = data["after"]
     assert isinstance(after, dict)
     assert after["websocket_registered"] and all(after["registered"]) and all(after["swapped"])
     assert after["switch"][:2] == [True, False]
+    module, name, built = BUILT[version]
+    assert data["closed_use"] == [module, name, CLOSED, built]
 
 
 @pytest.fixture
@@ -120,18 +147,18 @@ def restored() -> Iterator[None]:
     ferrosocket.uninstall()
 
 
-@pytest.mark.parametrize("version", ["1.11.0", "2.0.0", "1.6.9", "0.52.1", "1.100.0", "nonsense", ""])
+@pytest.mark.parametrize("version", ["1.11.0", "2.0.0", "0.39.2", "0.4.0", "0.3", "1.100.0", "nonsense", ""])
 def test_version_bounds(monkeypatch: pytest.MonkeyPatch, restored: None, version: str) -> None:
     monkeypatch.setattr(starlette, "__version__", version)
     with pytest.raises(
         RuntimeError,
-        match=rf"support Starlette 1\.7 to 1\.10, but Starlette {re.escape(version)} is installed",
+        match=rf"support Starlette 0\.40 to 1\.10, but Starlette {re.escape(version)} is installed",
     ):
         ferrosocket.install()
     assert not ferrosocket.installed() and _install._switch.starlette_class is None
 
 
-@pytest.mark.parametrize("version", ["1.7.0", "1.10.0", "1.10.3", "1.8.0rc1"])
+@pytest.mark.parametrize("version", ["0.40.0", "0.52.1", "1.6.0", "1.7.0", "1.10.0", "1.10.3", "1.8.0rc1"])
 def test_versions_in_range(monkeypatch: pytest.MonkeyPatch, restored: None, version: str) -> None:
     monkeypatch.setattr(starlette, "__version__", version)
     ferrosocket.install()

@@ -13,6 +13,7 @@ __all__ = [
     "QueryParams",
     "UrlParts",
     "__version__",
+    "_query_params_equal_as_sorted_pairs",
     "_query_params_from_pickle",
     "_register",
     "_register_datastructures",
@@ -162,6 +163,7 @@ def url_hostname(url: Any) -> str | None: ...
 def _query_params_from_pickle(
     cls: type[QueryParams], pairs: Iterable[tuple[str, str]], table: Iterable[tuple[str, str]]
 ) -> QueryParams: ...
+def _query_params_equal_as_sorted_pairs(sorted_pairs: bool) -> bool: ...
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type
 ) -> None: ...

@@ -5,7 +5,14 @@
 ``ferrosocket.WebSocket`` instead. ``ferrosocket.uninstall()`` puts Starlette back.
 ``@ferrosocket.adopt`` does the same for chosen endpoints only, without the global switch.
 
-How it works (Starlette 1.10, FastAPI 0.16x):
+How it works (Starlette 0.40 to 1.10, FastAPI 0.115.3 and later):
+
+* **The release.** ``install()`` reads the installed Starlette's version once and takes its
+  profile (``_starlette_profile.py``): the behaviours that differ within the supported range.
+  On a release with 1.10's behaviour the connection is ``ferrosocket.WebSocket``; on an older
+  one, a subclass of it from ``_starlette_profile`` with that release's ``cookies``, ``state``,
+  ``session`` and URL rules; before 1.7 a use after close raises a plain ``RuntimeError``, and
+  before 1.10 ``QueryParams ==`` compares sorted pairs (both rules of the Rust core, set here).
 
 * **Construction.** No name is rebound: ``starlette.websockets.WebSocket`` (and
   ``fastapi.WebSocket``, the same object) stays Starlette's class, and that class gets a
@@ -68,20 +75,16 @@ from __future__ import annotations
 
 import abc
 import importlib
-import re
 import threading
 from typing import Any, TypeVar, cast
 
-from ferrosocket import _exceptions, _metaclass
+from ferrosocket import _core, _exceptions, _metaclass
+from ferrosocket import _starlette_profile as _profile
 from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
+from ferrosocket._starlette_profile import SUPPORTED_STARLETTE, StarletteProfile
 
 __all__ = ["SUPPORTED_STARLETTE", "adopt", "install", "installed", "uninstall"]
-
-# The Starlette releases install() and adopt() work with: (major, minor) of the first and the last,
-# any patch release. Found by running the switch on each release: 1.6 and older lack
-# ``starlette.websockets.WebSocketDisconnected``, which the connection raises.
-SUPPORTED_STARLETTE = ((1, 7), (1, 10))
 
 # ferrosocket's class for each Starlette datastructure that is an ABC (registered, permanently)...
 _REGISTERED = (
@@ -90,7 +93,12 @@ _REGISTERED = (
     ("QueryParams", _ferro_data.QueryParams),  # and so ImmutableMultiDict, its base
 )
 # ... and for each that is a plain class (metaclass ``type``: swapped while switched).
-_SWAPPED = (("URL", _ferro_data.URL), ("Address", _ferro_data.Address), ("State", _ferro_data.State))
+# (StateAttributes: the base of ferrosocket's State, and websocket.state before Starlette 0.52.)
+_SWAPPED = (
+    ("URL", _ferro_data.URL),
+    ("Address", _ferro_data.Address),
+    ("State", _ferro_data.StateAttributes),
+)
 
 # The attribute that @adopt sets on an endpoint (function, method, class or any object).
 _ADOPTED = "__ferrosocket_adopted__"
@@ -111,6 +119,8 @@ class _Switch:
         self.original_meta: type | None = None
         # Starlette's plain datastructure classes whose metaclass was swapped (given back when off).
         self.swapped: list[type] = []
+        # What differs in the switched Starlette's release (set while the bridge is on).
+        self.profile: StarletteProfile | None = None
 
 
 _switch = _Switch()
@@ -126,22 +136,23 @@ def _adopted(scope: Any) -> bool:
 
 
 _NOT_GIVEN: Any = object()
-_metaclasses: dict[type, type] = {}
+_metaclasses: dict[tuple[type, type], type] = {}
 
 
-def _make_metaclass(base_meta: type, starlette_class: type) -> type:
+def _make_metaclass(base_meta: type, starlette_class: type, ferro_class: type) -> type:
     """The metaclass that Starlette's ``WebSocket`` gets: a subclass of ``base_meta``.
 
     Its ``__call__`` has Starlette's signature, not ``*args, **kwargs``: that keeps the
-    construction about as fast as calling ferrosocket's class directly. Only Starlette's class
+    construction about as fast as calling ferrosocket's class directly. ``ferro_class`` is
+    ``ferrosocket.WebSocket``, or its subclass for an older Starlette (``_starlette_profile``).
+    Only Starlette's class
     itself has this metaclass: a subclass of it created while switched gets ``Plain``, whose
     ``__call__`` is type's, so a subclass's constructor receives its arguments untouched.
     """
     try:
-        return _metaclasses[starlette_class]
+        return _metaclasses[starlette_class, ferro_class]
     except KeyError:
         pass
-    ferro_class = _ferro.WebSocket
     switch = _switch
 
     def __call__(cls: Any, scope: Any, receive: Any = _NOT_GIVEN, send: Any = _NOT_GIVEN) -> Any:
@@ -176,7 +187,7 @@ def _make_metaclass(base_meta: type, starlette_class: type) -> type:
         (switch_meta,),
         {"__call__": type.__call__, "__module__": __name__, "__qualname__": "FerrosocketSwitch.Plain"},
     )
-    _metaclasses[starlette_class] = switch_meta
+    _metaclasses[starlette_class, ferro_class] = switch_meta
     return switch_meta
 
 
@@ -189,9 +200,14 @@ _BRIDGED_NAMES = ("WebSocketDisconnect", "WebSocketDisconnected")
 def _bridge_exceptions(starlette_websockets: Any) -> tuple[type, type]:
     """``WebSocketDisconnect`` and ``WebSocketDisconnected`` classes that are both libraries'.
 
-    Each is stored in this module under its qualified name, so pickle finds it.
+    Each is stored in this module under its qualified name, so pickle finds it. A Starlette
+    before 1.7 has no ``WebSocketDisconnected``: its stand-in is ``RuntimeError``, what such a
+    Starlette raises (the connection raises a plain ``RuntimeError`` there, see ``_bridge_on``).
     """
-    key = (starlette_websockets.WebSocketDisconnect, starlette_websockets.WebSocketDisconnected)
+    key = (
+        starlette_websockets.WebSocketDisconnect,
+        getattr(starlette_websockets, "WebSocketDisconnected", RuntimeError),
+    )
     try:
         return _exception_cache[key]
     except KeyError:
@@ -220,26 +236,26 @@ def __getattr__(name: str) -> type:
     (a worker, say) that has not called ``install()``."""
     if name in _BRIDGED_NAMES:
         with _switch.lock:
-            _bridge_exceptions(_import_starlette())
+            _bridge_exceptions(_import_starlette()[0])
         return cast(type, globals()[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _import_starlette() -> Any:
-    """``starlette.websockets``, once Starlette's version is known to be supported."""
+def _import_starlette() -> tuple[Any, StarletteProfile]:
+    """``starlette.websockets`` and the profile of its release, once it is known to be supported."""
     try:
         starlette = importlib.import_module("starlette")
         version = str(getattr(starlette, "__version__", "unknown"))
-        found = re.match(r"(\d+)\.(\d+)(?!\d)", version)
+        release = _profile.release_of(version)
         (low, high) = SUPPORTED_STARLETTE
-        if found is None or not low <= (int(found[1]), int(found[2])) <= high:
+        if release is None or not _profile.is_supported(release):
             raise RuntimeError(
                 f"ferrosocket.install() and ferrosocket.adopt() support Starlette {low[0]}.{low[1]} "
                 f"to {high[0]}.{high[1]}, but Starlette {version} is installed (imported from "
                 f"{getattr(starlette, '__file__', '?')}): nothing was changed. Install a supported "
                 "Starlette, or construct ferrosocket.WebSocket(scope, receive, send) directly."
             )
-        return importlib.import_module("starlette.websockets")
+        return importlib.import_module("starlette.websockets"), _profile.profile_for(release)
     except ImportError as exc:
         raise ImportError(
             "ferrosocket.install() and ferrosocket.adopt() switch Starlette (and FastAPI) to "
@@ -267,7 +283,7 @@ def _bridge_on() -> None:
     """
     if _switch.starlette_class is not None:
         return
-    sw = _import_starlette()
+    sw, profile = _import_starlette()
     sd = importlib.import_module("starlette.datastructures")
     starlette_class = sw.WebSocket
     if starlette_class is _ferro.WebSocket or not isinstance(starlette_class, type):
@@ -303,10 +319,16 @@ def _bridge_on() -> None:
     except BaseException:
         _give_metaclasses_back()
         raise
-    starlette_class.__class__ = _make_metaclass(meta, starlette_class)
+    starlette_class.__class__ = _make_metaclass(meta, starlette_class, _profile.connection_class(profile))
     _switch.starlette_class = starlette_class
     _switch.original_meta = meta
+    _switch.profile = profile
+    # The two differences that live in the Rust core: the class of a use after close, and the
+    # equality of QueryParams.
+    if not profile.websocket_disconnected:
+        disconnected = RuntimeError
     _ferro._use(tuple(sw.WebSocketState), disconnect, disconnected)  # pyright: ignore[reportPrivateUsage]
+    _core._query_params_equal_as_sorted_pairs(not profile.query_params_key_order)  # pyright: ignore[reportPrivateUsage]
     # An ABC registration is permanent (and true: ferrosocket's classes implement Starlette's API).
     cast(abc.ABCMeta, starlette_class).register(_ferro.WebSocket)
     for cls, own in registered:
@@ -327,8 +349,10 @@ def _bridge_off() -> None:
     _ferro._use(  # pyright: ignore[reportPrivateUsage]
         tuple(_ferro.WebSocketState), _exceptions.WebSocketDisconnect, _exceptions.WebSocketDisconnected
     )
+    _core._query_params_equal_as_sorted_pairs(False)  # pyright: ignore[reportPrivateUsage]
     _switch.starlette_class = None
     _switch.original_meta = None
+    _switch.profile = None
 
 
 def install() -> None:

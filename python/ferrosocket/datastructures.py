@@ -14,7 +14,7 @@ from __future__ import annotations
 import copyreg
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, Self, SupportsIndex, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode
 
 from ferrosocket._core import (
@@ -70,7 +70,9 @@ class URL(str):
 
     if TYPE_CHECKING:
 
-        def __new__(cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any) -> URL: ...
+        def __new__(
+            cls, url: str = "", scope: Mapping[str, Any] | None = None, **components: Any
+        ) -> Self: ...
 
     else:
         # Starlette's signature and assertions, in one native call (see _core.url_new).
@@ -372,8 +374,10 @@ class MutableHeaders(Headers):
         self["vary"] = ", ".join([*self.getlist("vary"), vary])
 
 
-class State:
-    """Arbitrary state, stored in a dict (``websocket.state`` writes to ``scope["state"]``)."""
+class StateAttributes:
+    """Arbitrary state, stored in a dict, read and written as attributes only: Starlette's
+    ``State`` before 0.52 (``ferrosocket.install()`` on such a Starlette makes ``websocket.state``
+    one of these, named ``State``). Starlette's ``State`` checks accept it while switched."""
 
     _state: dict[str, Any]
 
@@ -399,6 +403,11 @@ class State:
         # copy, deepcopy and pickle (Starlette's State raises RecursionError): a State over a
         # copy of the dict.
         return (type(self), (dict(self._state),))
+
+
+class State(StateAttributes):
+    """Arbitrary state, stored in a dict (``websocket.state`` writes to ``scope["state"]``):
+    attributes, and (as Starlette's since 0.52) a mutable mapping."""
 
     def __getitem__(self, key: str) -> Any:
         return self._state[key]

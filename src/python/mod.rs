@@ -27,7 +27,7 @@ mod _core {
         json::{py_dumps_bytes, py_dumps_text, py_loads_bytes, py_loads_text},
         pending_send::PendingSend,
         py_objects::{_register, _register_datastructures},
-        query_params::{query_params_from_pickle, QueryParams},
+        query_params::{query_params_equal_as_sorted_pairs, query_params_from_pickle, QueryParams},
         url::{url_fragment, url_hostname, url_new, url_password, url_username, UrlParts},
     };
     use pyo3::prelude::*;

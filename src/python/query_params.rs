@@ -1,5 +1,7 @@
 //! `QueryParams`: the immutable multidict of a query string, parsed in Rust.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use pyo3::exceptions::PyAssertionError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -246,6 +248,9 @@ fn query_params_equal(
     if other.is_instance(&slf.get_type())? {
         // Only our class and its subclasses are instances of a subclass of it.
         let equal = match other.cast::<QueryParams>() {
+            Ok(theirs) if EQUAL_AS_SORTED_PAIRS.load(Ordering::Relaxed) => {
+                sorted_pairs(&slf.get().pairs) == sorted_pairs(&theirs.get().pairs)
+            }
             Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
             Err(_) => false,
         };
@@ -255,6 +260,25 @@ fn query_params_equal(
         return Ok(None);
     }
     Ok(Some(false))
+}
+
+/// Starlette before 1.10 compared `sorted(pairs)` (key, then value), so the order of the values
+/// of one key did not matter; 1.10 sorts by key only (stable). `ferrosocket.install()` on an
+/// older Starlette sets this (`_starlette_profile.py`); the default is 1.10's rule.
+static EQUAL_AS_SORTED_PAIRS: AtomicBool = AtomicBool::new(false);
+
+/// Chooses the equality rule of `QueryParams` (see `EQUAL_AS_SORTED_PAIRS`); returns the
+/// previous one.
+#[pyfunction]
+#[pyo3(name = "_query_params_equal_as_sorted_pairs")]
+pub fn query_params_equal_as_sorted_pairs(sorted_pairs: bool) -> bool {
+    EQUAL_AS_SORTED_PAIRS.swap(sorted_pairs, Ordering::Relaxed)
+}
+
+fn sorted_pairs(pairs: &[(String, String)]) -> Vec<&(String, String)> {
+    let mut sorted: Vec<_> = pairs.iter().collect();
+    sorted.sort();
+    sorted
 }
 
 fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
