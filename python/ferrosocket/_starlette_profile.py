@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
-from ferrosocket._cookies import cookie_parser
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -168,33 +167,15 @@ class _EraUrl(_ferro.WebSocket):
         url = self.__dict__["_era_url"] = _url_from_starlette(self.scope)
         return url
 
-    @property
-    def base_url(self) -> URL:
-        try:
-            return self._base_url  # type: ignore[return-value]
-        except AttributeError:
-            pass
-        # The scope every release (and ferrosocket) builds the base URL from, with this era's rules.
-        base_url_scope = dict(self.scope)
-        app_root_path: str = base_url_scope.get("app_root_path", base_url_scope.get("root_path", ""))  # type: ignore[assignment]
-        path = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
-        base_url_scope.update(path=path, query_string=b"", root_path=app_root_path)
-        self._base_url = _url_from_starlette(base_url_scope)
-        return self._base_url
+    _url_of_scope = staticmethod(_url_from_starlette)  # base_url: this era's rules
 
 
 class _EraCookies(_ferro.WebSocket):
     __slots__ = ()
 
-    @property
-    def cookies(self) -> dict[str, str]:
-        try:
-            return self._cookies
-        except AttributeError:
-            pass
+    def _cookie_headers(self) -> list[str]:
         header = self.headers.get("cookie")  # only the first Cookie header
-        self._cookies: dict[str, str] = cookie_parser(header) if header else {}
-        return self._cookies
+        return [header] if header else []
 
 
 class _EraSession(_ferro.WebSocket):
@@ -208,16 +189,7 @@ class _EraSession(_ferro.WebSocket):
 
 class _EraState(_ferro.WebSocket):
     __slots__ = ()
-
-    @property
-    def state(self) -> Any:
-        try:
-            return self._state
-        except AttributeError:
-            pass
-        self.scope.setdefault("state", {})
-        self._state = State(self.scope["state"])  # type: ignore[assignment]
-        return self._state
+    _state_class = State
 
 
 _OVERRIDES: dict[str, type[_ferro.WebSocket]] = {

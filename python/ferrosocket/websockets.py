@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
-from ferrosocket.datastructures import URL, State
+from ferrosocket.datastructures import URL, State, StateAttributes
 
 __all__ = [
     "UnexpectedMessageType",
@@ -169,6 +169,19 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     # --- Views of the scope not worth a Rust round trip (read rarely, once per connection). ---
 
+    # The class `state` wraps the scope's dict in, how `base_url` is made from its scope, which
+    # Cookie headers count: hooks that install()'s classes for older Starlette releases override
+    # (ferrosocket._starlette_profile).
+    _state_class: ClassVar[type[StateAttributes]] = State
+
+    @staticmethod
+    def _url_of_scope(scope: dict[str, Any]) -> URL:
+        return URL(scope=scope)
+
+    def _cookie_headers(self) -> list[str]:
+        """The Cookie headers `cookies` parses (every one, since Starlette 0.49)."""
+        return self.headers.getlist("cookie")
+
     @property
     def base_url(self) -> URL:
         try:
@@ -184,7 +197,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         base_url_scope["path"] = path
         base_url_scope["query_string"] = b""
         base_url_scope["root_path"] = app_root_path
-        self._base_url: URL = URL(scope=base_url_scope)
+        self._base_url: URL = self._url_of_scope(base_url_scope)
         return self._base_url
 
     @property
@@ -194,7 +207,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         except AttributeError:
             pass
         cookies: dict[str, str] = {}
-        for header in self.headers.getlist("cookie"):
+        for header in self._cookie_headers():
             cookies.update(cookie_parser(header))
         self._cookies: dict[str, str] = cookies
         return cookies
@@ -232,7 +245,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         except AttributeError:
             pass
         self.scope.setdefault("state", {})
-        self._state: State = State(self.scope["state"])
+        self._state: StateAttributes = self._state_class(self.scope["state"])
         return self._state  # type: ignore[return-value]
 
     def url_for(self, name: str, /, **path_params: Any) -> Any:
