@@ -620,6 +620,23 @@ realistic_objects = st.recursive(
 )
 
 
+def _pairs(depth: int) -> Any:
+    value = None
+    for _ in range(depth):
+        value = [value, None]
+    return value
+
+
+@pytest.mark.parametrize(("width", "depth"), [(3, 246), (10, 100), (40, 86), (23, 75)])
+def test_dumps_nested_data_that_crashed_orjson_3_12(width: int, depth: int) -> None:
+    # orjson 3.12.0 and 3.13.0 corrupt the heap on these (glibc aborts: "double free or
+    # corruption"), found by test_dumps_realistic on CPython 3.12; pyproject.toml leaves them out.
+    obj = [_pairs(depth) for _ in range(width)]
+    for _ in range(20):
+        assert fj.dumps_text(obj) == ref_dumps(obj)
+        assert fj.dumps_bytes(obj) == ref_dumps(obj).encode()
+
+
 @SOME
 @given(realistic_objects)
 def test_dumps_realistic(obj: Any) -> None:

@@ -53,7 +53,7 @@ def check_metadata(meta: Message | Mapping[str, Any], version: str) -> None:
     assert REQUIRED_CLASSIFIERS <= classifiers, REQUIRED_CLASSIFIERS - classifiers
     assert meta["Requires-Python"] == ">=3.11"
     requires = meta.get_all("Requires-Dist") or []
-    assert [r for r in requires if "extra ==" not in r] == ["orjson>=3.10"]
+    assert [r for r in requires if "extra ==" not in r] == ["orjson>=3.10,<3.12"]
     extras = sorted(r for r in requires if "extra ==" in r)
     assert [r.split(";")[0].strip()[:10] for r in extras] == ["redis>=5.0", "starlette>"], requires
     assert sorted(meta.get_all("Provides-Extra") or []) == ["redis", "starlette"]
@@ -84,7 +84,7 @@ def test_runtime_dependencies_are_orjson_only() -> None:
 
     # Starlette (the versions the switch supports) and redis (ferrosocket.channels) are extras only.
     required = [r for r in requires("ferrosocket") or [] if "extra ==" not in r]
-    assert required == ["orjson>=3.10"]
+    assert required == ["orjson>=3.10,<3.12"]
     declared = requires("ferrosocket") or []
     extras = sorted(r.replace(" ", "").replace("'", '"') for r in declared if "extra ==" in r)
     assert extras == ['redis>=5.0;extra=="redis"', 'starlette>=0.40,<1.11;extra=="starlette"']
