@@ -13,6 +13,9 @@ on the benchmark's own in-memory callables (``benches/test_bench_python.py``: ``
   ``async def receive_text(self): return (await self._receive())["text"]`` and the same for
   ``send_text``: one Python coroutine layer per call and nothing else, the least an ``async def``
   method can cost (issue 2 requires the methods to be real coroutines);
+* no-op crossings (``check_free.BoundaryFloor``): the no-check wrappers plus the three calls
+  into compiled code that checks made there need (before and after the awaited ``receive()``,
+  before the ``send()``), each a builtin that does nothing: the floor of checking in Rust;
 * ferrosocket: ``receive_text()`` / ``send_text()``, whose extra work over the no-check wrappers
   is the Rust checks (state, message type, payload), timed alone in the last two lines.
 
@@ -31,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import test_bench_python as tb  # noqa: E402 (needs the path above)
-from check_free import CheckFree  # noqa: E402
+from check_free import BoundaryFloor, CheckFree  # noqa: E402
 
 import ferrosocket as fs  # noqa: E402
 
@@ -63,6 +66,7 @@ def main() -> None:
     ws = tb.accepted(fs.WebSocket, tb.Channel(tb.TEXT_MESSAGE))
     receive, send = ws._receive, ws._send
     plain = CheckFree(receive, send)
+    crossing = BoundaryFloor(receive, send)
     message = tb.TEXT_MESSAGE
 
     async def bare_round_trip() -> None:
@@ -73,6 +77,10 @@ def main() -> None:
     async def no_check_round_trip() -> None:
         for _ in range(N):
             await plain.send_text(await plain.receive_text())
+
+    async def boundary_round_trip() -> None:
+        for _ in range(N):
+            await crossing.send_text(await crossing.receive_text())
 
     async def ferrosocket_round_trip() -> None:
         for _ in range(N):
@@ -114,6 +122,7 @@ def main() -> None:
     rows = [
         ("round trip: bare", bare_round_trip),
         ("round trip: no-check async def wrappers", no_check_round_trip),
+        ("round trip: no-check wrappers + 3 no-op crossings", boundary_round_trip),
         ("round trip: ferrosocket receive_text + send_text", ferrosocket_round_trip),
         ("receive: bare", bare_receive),
         ("receive: no-check receive_text", no_check_receive),
@@ -131,7 +140,10 @@ def main() -> None:
     no_check = results["round trip: no-check async def wrappers"] / bare
     ours = results["round trip: ferrosocket receive_text + send_text"] / bare
     print(f"ratios to bare: no-check wrappers {no_check:.2f}x, ferrosocket {ours:.2f}x (old target 1.5x)")
+    crossing = results["round trip: no-check wrappers + 3 no-op crossings"] / bare
     print(f"ferrosocket / no-check wrappers: {ours / no_check:.2f}x (target 1.15x)")
+    print(f"no-op crossings / no-check wrappers: {crossing / no_check:.2f}x (the floor of checks in Rust)")
+    print(f"ferrosocket / no-op crossings: {ours / crossing:.2f}x (what the checks cost beyond crossing)")
 
 
 if __name__ == "__main__":

@@ -55,10 +55,10 @@ import json_payloads
 import orjson
 import pytest
 from blacksheep.server.websocket import WebSocket as BlackSheepWebSocket
-from check_free import CheckFree
+from check_free import BoundaryFloor, CheckFree
 from litestar.connection import WebSocket as LitestarWebSocket
 from multidict import CIMultiDict
-from operations import CHECK_FREE, OPERATIONS
+from operations import BOUNDARY, CHECK_FREE, OPERATIONS
 from starlette import datastructures as sd
 from starlette import websockets as sw
 
@@ -512,10 +512,11 @@ def accepted(cls: Any, channel: Channel) -> Any:
     return ws
 
 
-def check_free(channel: Channel) -> CheckFree:
-    """The check-free class (check_free.py) on ``channel``: no accept (it keeps no state)."""
+def check_free(channel: Channel, cls: type[CheckFree] = CheckFree) -> CheckFree:
+    """The check-free class (check_free.py), or ``cls``, on ``channel``: no accept (it keeps no
+    state)."""
     channel.connected()
-    return CheckFree(channel.receive, channel.send)
+    return cls(channel.receive, channel.send)
 
 
 async def _text_loop(ws: Any, n: int) -> None:
@@ -600,6 +601,8 @@ for _op in ROUND_TRIPS:
     case(_op, "ferrosocket")(_ws_round_trip(_op, functools.partial(accepted, fs.WebSocket)))
     case(_op, "starlette")(_ws_round_trip(_op, functools.partial(accepted, sw.WebSocket)))
     case(_op, CHECK_FREE)(_ws_round_trip(_op, check_free))
+for _op in ("text_round_trip", "bytes_round_trip"):
+    case(_op, BOUNDARY)(_ws_round_trip(_op, functools.partial(check_free, cls=BoundaryFloor)))
 case("text_round_trip", "floor:bare")(_bare_round_trip("text_round_trip"))
 case("bytes_round_trip", "floor:bare")(_bare_round_trip("bytes_round_trip"))
 case("json_round_trip", "peer:bare + orjson")(_bare_round_trip("json_round_trip"))

@@ -168,7 +168,8 @@ impl<'py> MessageType<'py> {
     fn of(message: &Bound<'py, PyAny>, hashed: bool) -> PyResult<Self> {
         let object = get_item(message, intern!(message.py(), "type"))?
             .ok_or_else(|| PyKeyError::new_err("type"))?;
-        if hashed {
+        // An exact str always hashes (its hash is cached): only other types can raise here.
+        if hashed && !object.is_exact_instance_of::<PyString>() {
             object.hash()?;
         }
         let text = match object.cast::<PyString>() {
