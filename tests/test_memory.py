@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import sys
@@ -89,3 +90,41 @@ def test_a_million_messages_through_one_connection_do_not_grow_memory() -> None:
     after = rss_kib()
     assert sent == 1_000_001
     assert after - before < 1024, f"RSS grew by {after - before} KiB over 900,000 round trips"
+
+
+class _Records(list[Any]):
+    """A JSON array (sent through the stdlib's encoder: a list subclass) that weakrefs can see."""
+
+
+def test_send_json_and_broadcast_do_not_hold_the_data_across_the_send() -> None:
+    # `await ws.send_json(await ws.receive_json())`: the only reference to the data is the
+    # method's. Held across the server's send, a large object graph ages into the GC's older
+    # generations on servers whose send suspends (granian), and costs full collections.
+    import ferrosocket
+
+    alive_during_send: list[bool] = []
+    data_ref: list[weakref.ref[Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.send":
+            gc.collect()  # nothing else holds the data: only the method's own reference could
+            alive_during_send.append(data_ref[-1]() is not None)
+
+    def temporary() -> _Records:
+        data = _Records([{"a": [1, None]}, "b"])
+        data_ref.append(weakref.ref(data))
+        return data
+
+    async def main() -> None:
+        ws = WebSocket(make_scope(), receive, send)
+        await ws.accept()
+        await ws.send_json(temporary())
+        await ws.send_json(temporary(), mode="binary")
+        result = await ferrosocket.broadcast([ws], temporary(), mode="json")
+        assert result.delivered == 1
+
+    asyncio.run(main())
+    assert alive_during_send == [False, False, False]

@@ -122,6 +122,7 @@ async def broadcast(
     timed out. Cancelling the call cancels the sends still in progress.
     """
     message = _prepare(data, mode)
+    del data  # encoded once: a temporary object is freed now, not held across the sends
     _check_bounds(timeout, concurrency)
     targets = list(websockets)
     if not targets:

@@ -344,6 +344,10 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
         message = self._json_message(data, mode == "text")  # then as `_sender`'s methods
+        # Only the encoded message is sent: the object is not held across the await, so a
+        # temporary one (`send_json(await receive_json())`) is freed now, not after the server's
+        # send resumes (objects that live across awaits age into the GC's older generations).
+        del data
         try:
             await self._send(message)
         except OSError:
