@@ -20,7 +20,8 @@ message = CPU / (M x N). Latency: receive time - publish time, over all deliveri
 the repetitions.
 
 Targets (issue 16): channels <= 1.3x the single-process broadcast, and <= 0.5x the anchor, per
-delivered message; latency p99 reported beside the anchor's.
+delivered message (the ratios per repetition, their median and its 95% interval); latency p99
+reported beside the anchor's.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis.asyncio
+from gateway.stats import median_ci  # benches/ is the script's directory
 from websockets.asyncio.client import ClientConnection, connect
 
 from ferrosocket import PreparedMessage
@@ -112,6 +114,7 @@ def chat_message(seq: int) -> str:
 
 @dataclass
 class Run:
+    rep: int
     setup: str
     cpu_per_delivery_us: float
     p50_ms: float
@@ -119,7 +122,7 @@ class Run:
 
 
 async def run_once(
-    setup: str, redis_url: str, subscribers: int, messages: int, rate: float, log_path: Path
+    rep: int, setup: str, redis_url: str, subscribers: int, messages: int, rate: float, log_path: Path
 ) -> Run:
     app, workers = SETUPS[setup]
     port = free_port()
@@ -186,6 +189,7 @@ async def run_once(
             await publisher_redis.aclose()
         latencies.sort()
         return Run(
+            rep,
             setup,
             cpu / (messages * len(clients)) * 1e6,
             latencies[len(latencies) // 2] * 1e3,
@@ -230,7 +234,7 @@ def main() -> int:
                     log_path = Path(directory) / "server.log"
                     try:
                         run = asyncio.run(
-                            run_once(setup, url, args.subscribers, args.messages, args.rate, log_path)
+                            run_once(rep, setup, url, args.subscribers, args.messages, args.rate, log_path)
                         )
                     except BaseException:
                         log = log_path.read_text(errors="replace")[-5000:]
@@ -264,14 +268,36 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         cpu, p50, p99 = (median(setup, f) for f in ("cpu_per_delivery_us", "p50_ms", "p99_ms"))
         print(f"{setup:44} {cpu:22.2f} {p50:8.1f} {p99:8.1f}")
     single, ours, anchor = SETUPS
-    if ours in done and single in done:
-        ratio = median(ours, "cpu_per_delivery_us") / median(single, "cpu_per_delivery_us")
-        print(f"channels / single-process broadcast: {ratio:.2f}x (target <= 1.3x)")
+    # Each repetition runs every setup back to back (in a random order): the ratios are taken
+    # within a repetition, then their median with its 95% interval (order statistics).
+    for reference, target in ((single, 1.3), (anchor, 0.5)):
+        ratios = paired_ratios(runs, ours, reference)
+        if ratios:
+            estimate = median_ci(ratios)
+            assert estimate is not None
+            name = "single-process broadcast" if reference == single else "anchor"
+            print(
+                f"channels / {name}: {estimate.show()}x per repetition {fmt_list(ratios)} "
+                f"(target <= {target}x: {'met' if estimate.median <= target else 'NOT met'})"
+            )
     if ours in done and anchor in done:
-        ratio = median(ours, "cpu_per_delivery_us") / median(anchor, "cpu_per_delivery_us")
-        print(f"channels / anchor: {ratio:.2f}x (target <= 0.5x)")
         ours_p99, anchor_p99 = median(ours, "p99_ms"), median(anchor, "p99_ms")
         print(f"latency p99: channels {ours_p99:.1f} ms, anchor {anchor_p99:.1f} ms")
+
+
+def paired_ratios(runs: list[Run], setup: str, reference: str) -> list[float]:
+    """``setup``'s CPU per delivery over ``reference``'s, per repetition that ran both."""
+    by_rep: dict[tuple[int, str], float] = {(run.rep, run.setup): run.cpu_per_delivery_us for run in runs}
+    reps = sorted({run.rep for run in runs})
+    return [
+        by_rep[rep, setup] / by_rep[rep, reference]
+        for rep in reps
+        if (rep, setup) in by_rep and (rep, reference) in by_rep
+    ]
+
+
+def fmt_list(values: list[float]) -> str:
+    return "[" + ", ".join(f"{value:.2f}" for value in values) + "]"
 
 
 if __name__ == "__main__":
