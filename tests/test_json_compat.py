@@ -36,6 +36,8 @@ except ImportError:  # package not built/installed: load the module straight fro
 
 MANY = settings(max_examples=1000, deadline=None)
 SOME = settings(max_examples=300, deadline=None)
+# The deepest nesting ferrosocket hands to orjson.dumps (json_exact.rs: ORJSON_DUMPS_MAX_DEPTH).
+DUMPS_ORJSON_DEPTH = 64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -637,6 +639,30 @@ def test_dumps_nested_data_that_crashed_orjson_3_12(width: int, depth: int) -> N
         assert fj.dumps_bytes(obj) == ref_dumps(obj).encode()
 
 
+def _chain(depth: int, leaf: Any, container: type) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = (value,) if container is tuple else [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("depth", "copies", "container", "prefix"),
+    [(239, 2, tuple, 0), (135, 9, tuple, 0), (118, 6, list, 0), (130, 10, list, 1), (186, 10, list, 3)],
+)
+def test_dumps_nested_data_that_crashes_orjson_3_11(
+    depth: int, copies: int, container: type, prefix: int
+) -> None:
+    # orjson 3.10.18 to 3.11.9 corrupt the heap on these ("realloc(): invalid next size"; the
+    # first found by test_dumps_realistic in CI, the others by a scan around it): nothing nested
+    # deeper than DUMPS_ORJSON_DEPTH is handed to orjson.
+    chain = _chain(depth, -7.108873716367653e-247, container)
+    obj = ([], ["p" * 100] * prefix + [-(2**63), 5e-324, *[chain] * copies, "\x9aag"], {"": None})
+    for _ in range(20):
+        assert fj.dumps_text(obj) == ref_dumps(obj)
+        assert fj.dumps_bytes(obj) == ref_dumps(obj).encode()
+
+
 @SOME
 @given(realistic_objects)
 def test_dumps_realistic(obj: Any) -> None:
@@ -759,8 +785,8 @@ def _check_limit(limits: tuple[int, int, int], orjson_max: int) -> None:
 
 @pytest.mark.parametrize("room", [None, 600, 200, 60])
 def test_recursion_error_at_the_interpreters_limit(room: int | None) -> None:
-    """At the stack's top (``None``) and where only ``room`` levels are left, below orjson's own
-    limits (1024 for loads, 254 for dumps) where orjson would parse or write what the stdlib
+    """At the stack's top (``None``) and where only ``room`` levels are left, below the depths
+    orjson is used to (1024 for loads, 64 for dumps) where orjson would parse or write what the stdlib
     refuses: the same deepest nesting as the stdlib, and the same results either side of it."""
 
     def measure() -> tuple[tuple[int, int, int], tuple[int, int, int], list[tuple[Any, Any]]]:
@@ -778,9 +804,12 @@ def test_recursion_error_at_the_interpreters_limit(room: int | None) -> None:
 
     loads, dumps, outcomes = measure() if room is None else _with_room(room, measure)
     if room is not None:  # where orjson alone would take what the stdlib refuses
-        assert loads[0] < 1024 and (room > 254 or dumps[0] < 254), (loads, dumps)
+        assert loads[0] < 1024 and (room > DUMPS_ORJSON_DEPTH or dumps[0] < DUMPS_ORJSON_DEPTH), (
+            loads,
+            dumps,
+        )
     _check_limit(loads, 1024)
-    _check_limit(dumps, 254)
+    _check_limit(dumps, DUMPS_ORJSON_DEPTH)
     for got, want in outcomes:
         assert got == want
 

@@ -16,9 +16,12 @@ use std::sync::OnceLock;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-/// `orjson.dumps` writes arrays and objects nested this deep and fails beyond ("Recursion limit
-/// reached"); the walk stops there too, which also bounds its own recursion (and ends cycles).
-pub const ORJSON_DUMPS_MAX_DEPTH: usize = 254;
+/// The deepest nesting handed to `orjson.dumps`; deeper data goes to `json.dumps`. orjson
+/// itself writes up to 254 levels, but corrupts the heap on some data nested deeper than this
+/// (glibc aborts; found from 118 levels with orjson 3.10.18 to 3.11.9, and below 64 with 3.12
+/// and 3.13: tests/test_json_compat.py keeps the shapes). The walk stops here too, which also
+/// bounds its own recursion (and ends cycles).
+pub const ORJSON_DUMPS_MAX_DEPTH: usize = 64;
 
 /// The recursion levels the stdlib takes beyond the nesting itself, counted from inside a
 /// builtin called by Python code (as ours are called where Starlette's `send_json`/
@@ -97,7 +100,7 @@ unsafe fn walk(obj: *mut ffi::PyObject, depth: usize, deepest: &mut usize) -> bo
     false
 }
 
-/// A container at nesting `depth`: within orjson's limit? Records the deepest.
+/// A container at nesting `depth`: within the depth handed to orjson? Records the deepest.
 fn enter(depth: usize, deepest: &mut usize) -> bool {
     *deepest = (*deepest).max(depth);
     depth <= ORJSON_DUMPS_MAX_DEPTH
