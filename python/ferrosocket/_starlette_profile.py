@@ -239,8 +239,9 @@ def __getattr__(name: str) -> type:
     if found is not None:
         release = (int(found[1]), int(found[2]), 0)
         if is_supported(release):
-            made = connection_class(profile_for(release))
-            if made is not _ferro.WebSocket and _class_name(profile_for(release)) == name:
+            profile = profile_for(release)
+            made = connection_class(profile)
+            if made is not _ferro.WebSocket and _class_name(profile) == name:
                 return made
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

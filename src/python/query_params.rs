@@ -248,10 +248,10 @@ fn query_params_equal(
     if other.is_instance(&slf.get_type())? {
         // Only our class and its subclasses are instances of a subclass of it.
         let equal = match other.cast::<QueryParams>() {
-            Ok(theirs) if EQUAL_AS_SORTED_PAIRS.load(Ordering::Relaxed) => {
-                sorted_pairs(&slf.get().pairs) == sorted_pairs(&theirs.get().pairs)
+            Ok(theirs) => {
+                let by_key = !EQUAL_AS_SORTED_PAIRS.load(Ordering::Relaxed);
+                sorted(&slf.get().pairs, by_key) == sorted(&theirs.get().pairs, by_key)
             }
-            Ok(theirs) => sorted_by_key(&slf.get().pairs) == sorted_by_key(&theirs.get().pairs),
             Err(_) => false,
         };
         return Ok(Some(equal));
@@ -275,15 +275,15 @@ pub fn query_params_equal_as_sorted_pairs(sorted_pairs: bool) -> bool {
     EQUAL_AS_SORTED_PAIRS.swap(sorted_pairs, Ordering::Relaxed)
 }
 
-fn sorted_pairs(pairs: &[(String, String)]) -> Vec<&(String, String)> {
+/// The pairs stably sorted by key only (`by_key`: 1.10's rule), or by key then value
+/// (`sorted(pairs)`: the rule before 1.10).
+fn sorted(pairs: &[(String, String)], by_key: bool) -> Vec<&(String, String)> {
     let mut sorted: Vec<_> = pairs.iter().collect();
-    sorted.sort();
-    sorted
-}
-
-fn sorted_by_key(pairs: &[(String, String)]) -> Vec<&(String, String)> {
-    let mut sorted: Vec<_> = pairs.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    if by_key {
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    } else {
+        sorted.sort();
+    }
     sorted
 }
 
