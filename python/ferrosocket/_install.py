@@ -119,6 +119,9 @@ class _Switch:
         self.original_meta: type | None = None
         # Starlette's plain datastructure classes whose metaclass was swapped (given back when off).
         self.swapped: list[type] = []
+        # What differs in the switched Starlette's release (set while the bridge is on; read by
+        # tests/dropin/diff_eras.py to know which era it checks).
+        self.profile: StarletteProfile | None = None
 
 
 _switch = _Switch()
@@ -320,6 +323,7 @@ def _bridge_on() -> None:
     starlette_class.__class__ = _make_metaclass(meta, starlette_class, _profile.connection_class(profile))
     _switch.starlette_class = starlette_class
     _switch.original_meta = meta
+    _switch.profile = profile
     # The two differences that live in the Rust core: the class of a use after close, and the
     # equality of QueryParams.
     if not profile.websocket_disconnected:
@@ -349,6 +353,7 @@ def _bridge_off() -> None:
     _core._query_params_equal_as_sorted_pairs(False)  # pyright: ignore[reportPrivateUsage]
     _switch.starlette_class = None
     _switch.original_meta = None
+    _switch.profile = None
 
 
 def install() -> None:
