@@ -10,6 +10,7 @@
 //! call (which must stay exported, or a build without the `python` feature reports it as dead
 //! code), and the few pieces that only `benches/core.rs` and `tests/*.rs` reach.
 
+mod cookies;
 mod headers;
 mod host;
 mod ip;
@@ -27,6 +28,7 @@ mod validate;
 mod python;
 
 // The bindings' API.
+pub use cookies::parse_cookie_header;
 pub use headers::{decode_latin1, lower_latin1};
 pub use json_scan::{scan_loads_input, LoadsScan, DIGIT_RUN, ORJSON_LOADS_MAX_DEPTH};
 pub use query::{parse_qsl_latin1, parse_qsl_str, urlencode};

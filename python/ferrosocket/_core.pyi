@@ -17,6 +17,7 @@ __all__ = [
     "_query_params_from_pickle",
     "_register",
     "_register_datastructures",
+    "cookie_parser",
     "dumps_bytes",
     "dumps_text",
     "loads_bytes",
@@ -122,6 +123,8 @@ class Connection:
     @property
     def query_params(self) -> QueryParams: ...
     @property
+    def cookies(self) -> dict[str, str]: ...
+    @property
     def path_params(self) -> dict[str, Any]: ...
     @property
     def app(self) -> Any: ...
@@ -175,6 +178,9 @@ def loads_text(text: str) -> Any:
 
 def loads_bytes(data: bytes | bytearray | memoryview) -> Any:
     """``json.loads(bytes(data).decode("utf-8"))``."""
+
+def cookie_parser(cookie_string: str, /) -> dict[str, str]:
+    """A ``Cookie`` header as Starlette's ``cookie_parser`` reads it: ``{name: value}``."""
 
 def dumps_text(obj: Any) -> str:
     """``json.dumps(obj, separators=(",", ":"), ensure_ascii=False)``, up to formatting."""

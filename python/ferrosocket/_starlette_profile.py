@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from ferrosocket import datastructures as _ferro_data
 from ferrosocket import websockets as _ferro
+from ferrosocket._core import cookie_parser
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -173,9 +174,16 @@ class _EraUrl(_ferro.WebSocket):
 class _EraCookies(_ferro.WebSocket):
     __slots__ = ()
 
-    def _cookie_headers(self) -> list[str]:
-        header = self.headers.get("cookie")  # only the first Cookie header
-        return [header] if header else []
+    @property
+    def cookies(self) -> dict[str, str]:
+        # Only the first Cookie header counts; made once, kept where this era's Starlette kept it.
+        try:
+            return self.__dict__["_cookies"]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        header = self.headers.get("cookie")
+        cookies = self.__dict__["_cookies"] = cookie_parser(header) if header else {}
+        return cookies
 
 
 class _EraSession(_ferro.WebSocket):

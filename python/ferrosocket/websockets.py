@@ -12,7 +12,6 @@ import enum
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from ferrosocket._cookies import cookie_parser
 from ferrosocket._core import Address, Connection, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
 from ferrosocket.datastructures import URL, State, StateAttributes
@@ -144,7 +143,7 @@ _RECEIVE_DOC = "Receive an ASGI websocket message, ensuring valid state transiti
 class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
     """A WebSocket connection: Starlette's API, ``WebSocket(scope, receive, send)``."""
 
-    __slots__ = ("_receive", "_send", "_base_url", "_cookies", "_state", "__dict__", "__weakref__")
+    __slots__ = ("_receive", "_send", "_base_url", "_state", "__dict__", "__weakref__")
 
     def __init__(self, scope: Any, receive: Any = None, send: Any = None) -> None:
         self._receive = receive
@@ -169,18 +168,14 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     # --- Views of the scope not worth a Rust round trip (read rarely, once per connection). ---
 
-    # The class `state` wraps the scope's dict in, how `base_url` is made from its scope, which
-    # Cookie headers count: hooks that install()'s classes for older Starlette releases override
-    # (ferrosocket._starlette_profile).
+    # The class `state` wraps the scope's dict in, how `base_url` is made from its scope: hooks
+    # that install()'s classes for older Starlette releases override (ferrosocket._starlette_profile,
+    # which also overrides `cookies`, made in Rust, for releases that read one Cookie header).
     _state_class: ClassVar[type[StateAttributes]] = State
 
     @staticmethod
     def _url_of_scope(scope: dict[str, Any]) -> URL:
         return URL(scope=scope)
-
-    def _cookie_headers(self) -> list[str]:
-        """The Cookie headers `cookies` parses (every one, since Starlette 0.49)."""
-        return self.headers.getlist("cookie")
 
     @property
     def base_url(self) -> URL:
@@ -199,18 +194,6 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         base_url_scope["root_path"] = app_root_path
         self._base_url: URL = self._url_of_scope(base_url_scope)
         return self._base_url
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        try:
-            return self._cookies
-        except AttributeError:
-            pass
-        cookies: dict[str, str] = {}
-        for header in self._cookie_headers():
-            cookies.update(cookie_parser(header))
-        self._cookies: dict[str, str] = cookies
-        return cookies
 
     @property
     def client(self) -> Address | None:

@@ -1,7 +1,7 @@
 //! `Connection`: the Rust base class of `ferrosocket.WebSocket`.
 //!
 //! It holds the scope, the two connection states, the lazily built views of the scope (`url`,
-//! `headers`, `query_params`) and the peer's close code. The async methods live in the Python
+//! `headers`, `query_params`, `cookies`) and the peer's close code. The async methods live in the Python
 //! subclass; each is: a check here (`_begin_*`, or `_text_message` and the like), the awaited
 //! ASGI callable in Python, then a commit here (`_finish_receive*`, `_commit`, `_send_failed`).
 //!
@@ -23,6 +23,7 @@ use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, Incoming, Outgoing, ReceivePhase, State, StateError};
 
+use super::cookies::cookies_of_headers;
 use super::errors::state_error;
 use super::headers::Headers;
 use super::json;
@@ -139,6 +140,7 @@ struct Refs {
     url: Option<Py<PyAny>>,
     headers: Option<Py<Headers>>,
     query_params: Option<Py<QueryParams>>,
+    cookies: Option<Py<PyDict>>,
     /// The peer's close code and reason (as the message had it: None when missing), once a
     /// disconnect was received.
     close: Option<(Py<PyAny>, Py<PyAny>)>,
@@ -538,6 +540,18 @@ impl Connection {
         Ok(self.keep_first(py, |refs| &mut refs.query_params, params))
     }
 
+    /// `{name: value}` of every Cookie header, a later one's pairs over an earlier's (Starlette
+    /// 0.49 on; install()'s classes of older releases read the first header only). Made once.
+    #[getter]
+    fn cookies<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if let Some(cookies) = &lock(&self.refs).cookies {
+            return Ok(cookies.bind(py).clone());
+        }
+        let headers = self.headers(py)?;
+        let cookies = cookies_of_headers(py, headers.get())?.unbind();
+        Ok(self.keep_first(py, |refs| &mut refs.cookies, cookies))
+    }
+
     /// `scope.get("path_params", {})`.
     #[getter]
     fn path_params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -714,6 +728,7 @@ impl Connection {
         visit.call(&refs.url)?;
         visit.call(&refs.headers)?;
         visit.call(&refs.query_params)?;
+        visit.call(&refs.cookies)?;
         if let Some((code, reason)) = &refs.close {
             visit.call(code)?;
             visit.call(reason)?;

@@ -226,6 +226,19 @@ impl Headers {
     }
 
     /// The raw pairs as a new list of `(bytes, bytes)` tuples.
+    /// The values of the pairs named `lowered` (a name as the server sent it), as bytes, in order.
+    pub fn for_each_value(
+        &self,
+        py: Python<'_>,
+        lowered: &[u8],
+        mut f: impl FnMut(&[u8]) -> PyResult<()>,
+    ) -> PyResult<()> {
+        let pairs = self.pairs.bind(py);
+        pair_slices(pairs)
+            .filter(|(name, _)| *name == lowered)
+            .try_for_each(|(_, value)| f(value))
+    }
+
     pub fn raw_list<'py>(&self, py: Python<'py>) -> Bound<'py, PyList> {
         self.pairs.bind(py).to_list()
     }

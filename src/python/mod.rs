@@ -3,6 +3,7 @@
 
 mod compare;
 mod connection;
+mod cookies;
 mod errors;
 mod headers;
 pub mod json;
@@ -23,6 +24,7 @@ mod _core {
     #[pymodule_export]
     use super::{
         connection::Connection,
+        cookies::cookie_parser,
         headers::Headers,
         json::{py_dumps_bytes, py_dumps_text, py_loads_bytes, py_loads_text},
         pending_send::PendingSend,
