@@ -276,8 +276,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        message = self._accept_message(subprotocol, headers)  # checked before any I/O
-        if self.client_state == WebSocketState.CONNECTING:
+        message, connect_first = self._prepare_accept(subprotocol, headers)  # checked before any I/O
+        if connect_first:
             # Wait for the 'connect' message first.
             await self.receive()
         await self.send(message)
@@ -341,7 +341,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         boundary: all a close frame can carry). After ``accept()`` the code must be one a close
         frame may carry (1000-1003, 1007-1014, 3000-4999); before it, any ``int`` (the server
         answers HTTP 403 and never sends the code)."""
-        await self.send({"type": "websocket.close", "code": code, "reason": reason})
+        # None as "" here: the message then goes out as it is, not as a normalised copy.
+        await self.send({"type": "websocket.close", "code": code, "reason": "" if reason is None else reason})
 
     async def send_denial_response(self, response: Any) -> None:
         if "websocket.http.response" in self.scope.get("extensions", {}):
