@@ -7,7 +7,8 @@ runs, where its WebSocket class came from and which event loop runs it (the benc
 the ferrosocket snapshot, not the tree's package, was imported); ``GET /gc`` answers the cyclic
 garbage collector's work so far (collections and CPU seconds per generation, measured by a
 ``gc.callbacks`` hook in this process; with ``?objects=1`` also the number of objects it tracks,
-which is slow). With ``FERRO_LOAD_GC_SAVEALL=1`` the collector keeps what it frees
+which is slow; with ``?collect=1`` it runs a full collection first, counted before the answer's
+figures). With ``FERRO_LOAD_GC_SAVEALL=1`` the collector keeps what it frees
 (``gc.DEBUG_SAVEALL``) and ``/gc`` also names the types of that cyclic garbage: what made the
 collections necessary. Lifespan: handled; nothing to do, except with ``FERRO_LOAD_CPROFILE=PATH``:
 cProfile runs in the server's event-loop thread from lifespan start-up and its stats go to PATH at
@@ -95,6 +96,8 @@ def http(app_name: str, origin: str) -> App:
             body = json.dumps(info(app_name, origin)).encode()
             content_type = b"application/json"
         elif scope["path"] == "/gc":
+            if b"collect=1" in scope.get("query_string", b""):
+                gc.collect()  # before the stats: they include it, so a delta from them does not
             stats: dict[str, Any] = {"collections": GC_COLLECTIONS, "seconds": GC_SECONDS}
             if b"objects=1" in scope.get("query_string", b""):
                 stats["tracked"] = len(gc.get_objects())

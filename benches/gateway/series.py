@@ -6,7 +6,9 @@ open, for the whole series, and only the one under a burst has work. In each rou
 come in a random order, and within a workload every contender's burst in a random order; a burst's
 server CPU is the app server's group's CPU time (schedstat, ns) read just before the burst's
 command and ``settle`` seconds after its last unit, divided by the units completed; the part of it
-spent in cyclic garbage collections is read from the app's ``/gc`` probe, outside that window.
+spent in cyclic garbage collections is read from the app's ``/gc`` probe, outside that window,
+which also runs a full collection before each burst (every burst starts from the same collector
+state).
 """
 
 from __future__ import annotations
@@ -164,7 +166,13 @@ class Series:
         """One burst: its units, the server's CPU time over it, errors."""
         srv = self.servers[app_of(contender)]
         commands = self.commands(workload, contender)
-        gc0 = gc_stats(srv.port, objects=False)  # outside the CPU window: its HTTP request is not counted
+        # Outside the CPU window (its HTTP request is not counted): a full collection, so that every
+        # burst starts from the same collector state. Otherwise whether a burst pays for a full
+        # collection of the whole heap (the idle connections of the other workloads included)
+        # depends on where the previous burst left the counters: uvicorn's handshake bursts cost
+        # 65 or 200 us of GC per connection by that accident alone, more than the difference
+        # between the apps.
+        gc0 = gc_stats(srv.port, objects=False, collect=True)
         cpu0 = group_cpu_ns(srv.process.pid)
         started = time.monotonic()
         for pipe, command in zip(self.pipes, commands, strict=True):

@@ -196,8 +196,11 @@ def log_problems(log: str) -> list[str]:
     return [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line or "Error" in line]
 
 
-def gc_stats(port: int, objects: bool) -> dict[str, Any] | None:
-    answer = http_get(port, "/gc?objects=1" if objects else "/gc")
+def gc_stats(port: int, objects: bool, collect: bool = False) -> dict[str, Any] | None:
+    """The app server's GC work so far (asgi_service.py's ``/gc``); ``collect``: a full collection
+    first, so that what follows starts from an empty young generation and no pending promotions."""
+    query = "&".join(name for name, wanted in (("objects=1", objects), ("collect=1", collect)) if wanted)
+    answer = http_get(port, f"/gc?{query}" if query else "/gc")
     return json.loads(answer[1]) if answer is not None and answer[0] == 200 else None
 
 
