@@ -1150,6 +1150,40 @@ fn json_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(json_piece(), 0..40).prop_map(|v| v.concat())
 }
 
+/// Texts of several 64-byte blocks: strings (escaped quotes and backslashes among them), numbers
+/// and brackets, no stray byte, so that nearly all are compared with the definition.
+fn long_json_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        3 => select(b"0123456789-[{]},: ".to_vec()).prop_map(|b| vec![b]),
+        2 => (1usize..=25, select(b"0123456789".to_vec())).prop_map(|(n, d)| vec![d; n]),
+        3 => "\"([a-z0-9 \\[{\\]}]|\\\\\\\\|\\\\\"|\u{e9}){0,70}\"".prop_map(String::into_bytes),
+        1 => (0usize..80, select(b"[{]}".to_vec())).prop_map(|(n, b)| vec![b; n]),
+    ];
+    prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
+}
+
+/// Whether `raw` has a backslash outside its strings (never in valid JSON), where the scan
+/// need not follow its definition.
+fn backslash_outside_strings(raw: &[u8]) -> bool {
+    let (mut in_string, mut escaped) = (false, false);
+    for &c in raw {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'\\' {
+            return true;
+        } else if c == b'"' {
+            in_string = true;
+        }
+    }
+    false
+}
+
 /// The scan's definition, byte by byte: outside strings, count the nesting and the digits in a
 /// row; a `"` opens a string that the next unescaped `"` closes.
 fn ref_scan(raw: &[u8]) -> LoadsScan {
@@ -1192,10 +1226,18 @@ fn ref_scan(raw: &[u8]) -> LoadsScan {
 proptest! {
     #![proptest_config(config())]
 
-    /// The JSON input scan (eight bytes at a time through strings) agrees with its byte-by-byte
-    /// definition.
+    /// The JSON input scan (64 bytes at a time on x86-64) agrees with its byte-by-byte
+    /// definition on every text without a backslash outside its strings (the depth only where
+    /// no digit run stopped the scan); on any other it returns.
     #[test]
-    fn json_scan_matches_reference(raw in prop_oneof![json_bytes(), fuzz_bytes()]) {
-        prop_assert_eq!(scan_loads_input(&raw), ref_scan(&raw));
+    fn json_scan_matches_reference(raw in prop_oneof![json_bytes(), long_json_bytes(), fuzz_bytes()]) {
+        let scan = scan_loads_input(&raw);
+        if !backslash_outside_strings(&raw) {
+            let reference = ref_scan(&raw);
+            prop_assert_eq!(scan.digit_run, reference.digit_run);
+            if !reference.digit_run {
+                prop_assert_eq!(scan.depth, reference.depth);
+            }
+        }
     }
 }
