@@ -1162,42 +1162,41 @@ fn long_json_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
 }
 
-/// Whether `raw` has a backslash outside its strings (never in valid JSON), where the scan
-/// need not follow its definition.
-fn backslash_outside_strings(raw: &[u8]) -> bool {
+/// For each byte of `raw`, whether it lies inside a string: after an opening `"` (which is
+/// outside), up to the next unescaped `"` (inside); a backslash inside escapes the next byte.
+fn inside_strings(raw: &[u8]) -> Vec<bool> {
     let (mut in_string, mut escaped) = (false, false);
-    for &c in raw {
-        if in_string {
-            if escaped {
+    raw.iter()
+        .map(|&c| {
+            let inside = in_string;
+            if !in_string {
+                in_string = c == b'"';
+            } else if escaped {
                 escaped = false;
             } else if c == b'\\' {
                 escaped = true;
             } else if c == b'"' {
                 in_string = false;
             }
-        } else if c == b'\\' {
-            return true;
-        } else if c == b'"' {
-            in_string = true;
-        }
-    }
-    false
+            inside
+        })
+        .collect()
+}
+
+/// Whether `raw` has a backslash outside its strings (never in valid JSON), where the scan
+/// need not follow its definition.
+fn backslash_outside_strings(raw: &[u8]) -> bool {
+    raw.iter()
+        .zip(inside_strings(raw))
+        .any(|(&c, inside)| !inside && c == b'\\')
 }
 
 /// The scan's definition, byte by byte: outside strings, count the nesting and the digits in a
 /// row; a `"` opens a string that the next unescaped `"` closes.
 fn ref_scan(raw: &[u8]) -> LoadsScan {
-    let (mut in_string, mut escaped) = (false, false);
     let (mut depth, mut deepest, mut digits) = (0usize, 0usize, 0usize);
-    for &c in raw {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
+    for (&c, inside) in raw.iter().zip(inside_strings(raw)) {
+        if inside {
             continue;
         }
         digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
@@ -1208,7 +1207,6 @@ fn ref_scan(raw: &[u8]) -> LoadsScan {
             };
         }
         match c {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
