@@ -10,7 +10,10 @@ repetition runs, in a random order, one fresh server per setup (benches/cluster_
 * channels: uvicorn, 2 workers, ``ferrosocket.channels`` (published from this process with
   ``RedisChannels.publish``);
 * anchor: uvicorn, 2 workers, Starlette's ``WebSocket`` + the ``broadcaster`` package (pub/sub)
-  on the same Redis (published from this process with ``PUBLISH``).
+  on the same Redis (published from this process with ``PUBLISH``);
+* local broadcast in each of 2 workers: uvicorn, 2 workers, the single-process app in each, with
+  a publisher WebSocket to each worker: the same sends as channels with no transport between the
+  workers, the floor of any cross-worker fan-out on two workers.
 
 Each run opens N subscribers (websockets clients in this process, no compression), publishes M
 1 KB JSON messages at R per second, each carrying its publish time, and waits until every
@@ -21,7 +24,8 @@ the repetitions.
 
 Targets (issue 16): channels <= 1.3x the single-process broadcast, and <= 0.5x the anchor, per
 delivered message (the ratios per repetition, their median and its 95% interval); latency p99
-reported beside the anchor's.
+reported beside the anchor's. Also printed: channels against the two-worker floor, and that
+floor against the anchor (the floor of the second target).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ SETUPS = {
     "single-process broadcast": ("local_app", 1),
     "channels, 2 workers": ("channels_app", 2),
     "anchor: Starlette + broadcaster, 2 workers": ("anchor_app", 2),
+    "local broadcast in each of 2 workers": ("local_app", 2),
 }
 
 
@@ -98,6 +103,28 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # fields[2] is the pgrp (the 5th field of stat)
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / CLOCK_TICKS
+
+
+async def one_publisher_per_worker(url: str, workers: int) -> list[ClientConnection]:
+    """A publisher connection to each worker (the kernel picks the worker of each connection:
+    connect until every process has one; the app's first message is its pid)."""
+    by_pid: dict[str, ClientConnection] = {}
+    spare: list[ClientConnection] = []
+    for _ in range(100):
+        ws = await connect(url, compression=None)
+        pid = await ws.recv()
+        assert isinstance(pid, str)
+        if pid in by_pid:
+            spare.append(ws)
+        else:
+            by_pid[pid] = ws
+        if len(by_pid) == workers:
+            break
+    for ws in spare:
+        await ws.close()
+    if len(by_pid) != workers:
+        raise RuntimeError(f"reached {len(by_pid)} of {workers} workers")
+    return list(by_pid.values())
 
 
 def chat_message(seq: int) -> str:
@@ -157,11 +184,11 @@ async def run_once(
                 counts[i] += 1
 
         readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(clients)]
-        publisher_ws = None
         publisher_channels = None
         publisher_redis = None
+        publishers: list[ClientConnection] = []
         if app == "local_app":
-            publisher_ws = await connect(f"ws://{HOST}:{port}/pub", compression=None)
+            publishers = await one_publisher_per_worker(f"ws://{HOST}:{port}/pub", workers)
         elif app == "channels_app":
             publisher_channels = RedisChannels(redis_url)
         else:
@@ -170,8 +197,9 @@ async def run_once(
         started = time.monotonic()
         for seq in range(messages):
             text = chat_message(seq)
-            if publisher_ws is not None:
-                await publisher_ws.send(text)
+            if publishers:
+                for publisher in publishers:
+                    await publisher.send(text)
             elif publisher_channels is not None:
                 await publisher_channels.publish("room", PreparedMessage.text(text))
             elif publisher_redis is not None:
@@ -181,8 +209,8 @@ async def run_once(
             await asyncio.gather(*readers)
         cpu = group_cpu_seconds(server.pid) - cpu_before
         assert all(count == messages for count in counts)
-        if publisher_ws is not None:
-            await publisher_ws.close()
+        for publisher in publishers:
+            await publisher.close()
         if publisher_channels is not None:
             await publisher_channels.close()
         if publisher_redis is not None:
@@ -212,7 +240,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--rate", type=float, default=5.0, help="messages published per second")
     parser.add_argument("--reps", type=int, default=2)
-    parser.add_argument("--setups", default="0,1,2", help="indexes of the setups to run (0,1,2)")
+    parser.add_argument("--setups", default="0,1,2,3", help="indexes of the setups to run (0,1,2,3)")
     args = parser.parse_args()
     binary = shutil.which("redis-server")
     if binary is None:
@@ -267,7 +295,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     for setup in done:
         cpu, p50, p99 = (median(setup, f) for f in ("cpu_per_delivery_us", "p50_ms", "p99_ms"))
         print(f"{setup:44} {cpu:22.2f} {p50:8.1f} {p99:8.1f}")
-    single, ours, anchor = SETUPS
+    single, ours, anchor, local_workers = SETUPS
     # Each repetition runs every setup back to back (in a random order): the ratios are taken
     # within a repetition, then their median with its 95% interval (order statistics). Channels
     # make the single-process broadcast's sends plus a share of one XREAD per worker, so the
@@ -275,7 +303,11 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     comparisons = (
         ("channels / single-process broadcast", ours, single, 1.3),
         ("channels / anchor", ours, anchor, 0.5),
-        ("floor of the second target: single-process broadcast / anchor", single, anchor, None),
+        ("single-process broadcast / anchor", single, anchor, None),
+        # The same broadcast in each of two workers, each told by its own publisher connection:
+        # what two workers cost with no transport between them, the floor of any channels.
+        ("channels / local broadcast in each of 2 workers", ours, local_workers, None),
+        ("floor of the second target: 2-worker local broadcast / anchor", local_workers, anchor, None),
     )
     for label, setup, reference, target in comparisons:
         ratios = paired_ratios(runs, setup, reference)

@@ -1,7 +1,9 @@
 """The servers benches/cluster.py measures (raw ASGI; each serves WS /sub and GET /):
 
-* ``local_app``: one process holds every subscriber; WS /pub: each text frame received is sent
-  to all of them with ``ferrosocket.broadcast`` (encoded once: it is sent as received).
+* ``local_app``: each process sends each text frame received on WS /pub to all of its own
+  subscribers with ``ferrosocket.broadcast`` (encoded once: it is sent as received). Run in one
+  process it is the single-process broadcast; in two workers, with a publisher connection to
+  each, it is the floor of any cross-worker fan-out (no transport between the workers at all).
 * ``channels_app``: ``ferrosocket.channels.RedisChannels`` (REDIS_URL); each subscriber joins
   channel "room"; the benchmark publishes from its own process.
 * ``anchor_app``: Starlette's ``WebSocket`` with the ``broadcaster`` package on the same Redis
@@ -65,6 +67,9 @@ async def local_app(scope: Message, receive: Receive, send: Send) -> None:
     await websocket.accept()
     try:
         if scope["path"] == "/pub":
+            # Says which process it reached: with several workers the benchmark keeps one
+            # publisher per process (each broadcasts to its own process's subscribers).
+            await websocket.send_text(str(os.getpid()))
             while True:
                 text = await websocket.receive_text()
                 await ferrosocket.broadcast(subscribers, PreparedMessage.text(text))
