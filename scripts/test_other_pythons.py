@@ -1,6 +1,6 @@
 """The core suite (``pytest --core``) on every other CPython this machine has.
 
-    python scripts/test_other_pythons.py [--list] [--main PYTHON]
+    python scripts/test_other_pythons.py [--list] [--main PYTHON] [--jobs N]
 
 Finds the CPython interpreters of version 3.11 or later on PATH (``python3.N``, ``python3.Nt``)
 and under pyenv (``$(pyenv root)/versions/*``), one per version and build (free-threaded builds
@@ -8,14 +8,17 @@ count apart), leaving out the main one (``--main``, default: the interpreter run
 script, i.e. .venv's). For each, in order of version:
 
 1. a virtual environment ``.venv-<version>`` in the repository (kept between runs; its
-   requirements are re-installed only when requirements/build.txt or tests-core.txt changed);
-2. ``maturin build --profile fast`` for it, with a Cargo target directory of its own
-   (``target/py<version>``), so the builds for different interpreters do not evict each other,
-   and ``pip install`` of that wheel: not ``maturin develop``, which would leave the other
-   interpreters' extension modules in python/ferrosocket/ next to the main one;
-3. ``pytest -p anyio --core`` with the hypothesis profile ``quick`` (HYPOTHESIS_PROFILE, unless
-   set): the full profile runs on the main interpreter (``make test``); here the point is each
-   interpreter's own behaviour.
+   requirements are re-installed only when requirements/build.txt or tests-core.txt changed; by
+   uv from the main venv when it has it, else by pip);
+2. ``maturin build --profile fast`` for it (the builds one after the other), with a Cargo
+   target directory of its own (``target/py<version>``), so the builds for different
+   interpreters do not evict each other, and ``pip install`` of that wheel: not ``maturin
+   develop``, which would leave the other interpreters' extension modules in
+   python/ferrosocket/ next to the main one;
+3. ``pytest -p anyio --core`` (``--jobs`` interpreters at a time, default 2: pytest uses one
+   core; each run's output is printed whole when it ends) with the hypothesis profile ``quick``
+   (HYPOTHESIS_PROFILE, unless set): the full profile runs on the main interpreter (``make
+   test``); here the point is each interpreter's own behaviour.
 
 Exits non-zero when any of them fails, or when pytest collects no test. Stdlib only.
 ``make test-pythons`` runs it; so does .ci/run.
@@ -24,13 +27,14 @@ Exits non-zero when any of them fails, or when pytest collects no test. Stdlib o
 from __future__ import annotations
 
 import argparse
-import collections
 import glob
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +116,7 @@ def prepare(interpreter: Interpreter) -> Path:
     stamp = venv / ".requirements-core.installed"
     wanted = "".join(path.read_text() for path in REQUIREMENTS)
     if not stamp.exists() or stamp.read_text() != wanted:
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
-        run([*pip, "-q", *(arg for path in REQUIREMENTS for arg in ("-r", str(path)))])
+        install(python, [arg for path in REQUIREMENTS for arg in ("-r", str(path))])
         stamp.write_text(wanted)
     env = dict(
         os.environ,
@@ -126,36 +129,55 @@ def prepare(interpreter: Interpreter) -> Path:
     maturin = [str(venv / "bin" / "maturin"), "build", "--profile", "fast", "--interpreter", str(python)]
     run([*maturin, "--out", str(wheels)], cwd=REPO, env=env)
     (wheel,) = wheels.glob("ferrosocket-*.whl")
-    run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)])
+    install(python, ["--no-deps", "--reinstall", str(wheel)])
     return python
 
 
-def run_tests(command: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
-    """Runs ``command`` in the repository, echoing its output (stdout and stderr, in order);
-    returns its exit status and the last lines of that output."""
-    print("$ " + " ".join(command), flush=True)
-    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-    with subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            tail.append(line)
-    return process.returncode, list(tail)
+def install(python: Path, arguments: list[str]) -> None:
+    """``pip install`` into ``python``'s venv, done by uv from the main venv when it has uv
+    (make venv installs it: several times faster), else by that venv's pip."""
+    if importlib.util.find_spec("uv") is not None:
+        run([sys.executable, "-m", "uv", "pip", "install", "-q", "--python", str(python), *arguments])
+    else:
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
+        arguments = ["--force-reinstall" if a == "--reinstall" else a for a in arguments]
+        run([*pip, "-q", *arguments])
+
+
+@dataclass
+class SuiteRun:
+    """One interpreter's pytest, running in the background, its output kept in a file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    output: Path
+    started: float
+
+
+def start_tests(name: str, command: list[str], env: dict[str, str], output: Path) -> SuiteRun:
+    print(f"$ {' '.join(command)}  (CPython {name}, in the background)", flush=True)
+    with output.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    return SuiteRun(name, process, output, time.monotonic())
+
+
+def finish_tests(run: SuiteRun) -> tuple[int, list[str], float]:
+    """Waits for the run; prints its whole output; returns its exit status, the last lines of
+    its output and how long it took."""
+    returncode = run.process.wait()
+    seconds = time.monotonic() - run.started
+    text = run.output.read_text(errors="replace")
+    print(f"== CPython {run.name}: pytest --core output", flush=True)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return returncode, text.splitlines(keepends=True)[-TAIL_LINES:], seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="only list the interpreters found")
     parser.add_argument("--main", default=sys.executable, help="the main interpreter, left out")
+    parser.add_argument("--jobs", type=int, default=2, help="test suites at a time (default 2)")
     args = parser.parse_args()
     main_interpreter = probe(args.main)
     if main_interpreter is None:
@@ -173,22 +195,31 @@ def main() -> int:
     env.setdefault("HYPOTHESIS_PROFILE", "quick")
     results: list[tuple[str, str, float]] = []
     failures: list[tuple[str, list[str]]] = []
+    # The builds one after the other (each uses every core), then the suites side by side, at
+    # most --jobs at a time (pytest uses one core).
+    ready: list[tuple[Interpreter, Path, float]] = []
     for interpreter in others:
-        print(f"== CPython {interpreter.name}: build, then pytest --core", flush=True)
+        print(f"== CPython {interpreter.name}: build", flush=True)
         start = time.monotonic()
         try:
-            python = prepare(interpreter)
-            built = time.monotonic()
-            returncode, tail = run_tests([str(python), "-m", "pytest", "-p", "anyio", "--core", "-q"], env)
+            ready.append((interpreter, prepare(interpreter), time.monotonic() - start))
         except subprocess.CalledProcessError as exc:
             results.append((interpreter.name, f"set-up failed (exit {exc.returncode})", 0.0))
-            continue
-        outcome = "passed" if returncode == 0 else f"FAILED (pytest exit {returncode})"
-        if returncode != 0:
-            failures.append((interpreter.name, tail))
-        results.append(
-            (interpreter.name, f"{outcome}; set-up {built - start:.0f} s", time.monotonic() - built)
-        )
+    with tempfile.TemporaryDirectory(prefix="ferrosocket-pythons-") as directory:
+        waiting = list(ready)
+        running: list[tuple[SuiteRun, float]] = []
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                interpreter, python, setup = waiting.pop(0)
+                command = [str(python), "-m", "pytest", "-p", "anyio", "--core", "-q"]
+                output = Path(directory) / f"{interpreter.name}.log"
+                running.append((start_tests(interpreter.name, command, env, output), setup))
+            test_run, setup = running.pop(0)
+            returncode, tail, seconds = finish_tests(test_run)
+            outcome = "passed" if returncode == 0 else f"FAILED (pytest exit {returncode})"
+            if returncode != 0:
+                failures.append((test_run.name, tail))
+            results.append((test_run.name, f"{outcome}; set-up {setup:.0f} s", seconds))
     for name, tail in failures:
         # Repeated here, at the end, where a CI log that keeps only its last part still shows
         # it (a crash's "Fatal Python error" and traceback, faulthandler's, is among them).
