@@ -16,10 +16,12 @@ REQUIREMENTS := requirements-dev.txt $(sort $(wildcard requirements/*.txt))
 STAMP   := $(VENV)/.requirements-dev.installed
 # Installs into the venv with uv (pinned in requirements/build.txt; about 15 s for the whole
 # requirements-dev.txt, where pip takes about 110): uv bootstrapped with pip, and pip doing the
-# install itself when uv cannot be installed or fails. A shell function: arguments follow it.
+# install itself when uv cannot be installed or fails. Byte-compiled as pip does: processes
+# started with PYTHONDONTWRITEBYTECODE (the drop-in runs) would otherwise compile every import
+# again. A shell function: arguments follow it.
 PIP_INSTALL = venv_install() { \
 	  { $(PY) -m pip install --disable-pip-version-check --progress-bar off -q "$$(grep -E '^uv==' requirements/build.txt)" \
-	    && $(PY) -m uv pip install --python $(PY) -q "$$@"; } \
+	    && $(PY) -m uv pip install --python $(PY) -q --compile-bytecode "$$@"; } \
 	  || { echo "uv failed: installing with pip"; $(PY) -m pip install --disable-pip-version-check --progress-bar off -q "$$@"; }; \
 	}; venv_install
 # Python trees that exist, for ruff.
@@ -29,7 +31,7 @@ PY_DIRS := $(wildcard python tests examples benches scripts)
 # uses $PYO3_PYTHON. Both point at the venv so every build sees the same interpreter.
 VENV_ENV := VIRTUAL_ENV="$(abspath $(VENV))" PYO3_PYTHON="$(abspath $(PY))"
 
-.PHONY: help venv build-dev build-release test test-core test-pythons lint format bench dropin dropin-matrix peers demo clean distclean
+.PHONY: help venv build-dev build-release test test-core test-pythons lint lint-checks format bench dropin dropin-matrix peers demo clean distclean
 
 help: ## List the targets
 	@echo "ferrosocket: make TARGET"
@@ -79,6 +81,11 @@ format: venv ## Format in place: cargo fmt, ruff format
 README_CODE := target/readme_code
 
 lint: build-dev ## rustfmt, clippy (core and python feature), ruff, mypy --strict, pyright, stubtest
+	@$(MAKE) lint-checks
+
+# make lint's checks on the build .venv already holds: .ci/run runs them beside other work, where
+# a build-dev would replace the extension module under the processes running.
+lint-checks: venv
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	$(VENV_ENV) cargo clippy --all-targets --features python -- -D warnings
