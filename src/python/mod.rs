@@ -14,6 +14,7 @@ mod py_objects;
 mod query_params;
 mod tools;
 mod url;
+mod url_slots;
 
 use pyo3::prelude::*;
 

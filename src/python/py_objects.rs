@@ -19,6 +19,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyString, PyTuple, PyType};
 
+use super::url_slots::UrlLayout;
+
 /// orjson's functions and exceptions.
 pub struct Orjson {
     pub loads: Py<PyAny>,
@@ -99,6 +101,7 @@ pub fn sys_modules(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
 /// Objects the package defines in Python and registers.
 pub struct Registered {
     url_class: Py<PyType>,
+    url_layout: UrlLayout,
     states: Py<PyTuple>,
     disconnect: Py<PyType>,
     disconnected: Py<PyType>,
@@ -140,6 +143,16 @@ fn replace<T>(slot: &RwLock<Option<T>>, value: T) -> PyResult<()> {
 /// The `ferrosocket.URL` class.
 pub fn url_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
     read(&REGISTERED, |r| Ok(r.url_class.bind(py).clone()))
+}
+
+/// Where the `ferrosocket.URL` class keeps its component slots.
+pub fn url_layout(py: Python<'_>) -> PyResult<UrlLayout> {
+    let _ = py;
+    let guard = REGISTERED.read().map_err(|_| not_registered())?;
+    guard
+        .as_ref()
+        .map(|r| r.url_layout)
+        .ok_or_else(not_registered)
 }
 
 /// The `WebSocketState` member whose value is `value`.
@@ -198,9 +211,11 @@ pub fn _register(
             "four WebSocketState members are required",
         ));
     }
+    let url_layout = UrlLayout::of(&url_class)?;
     replace(
         &REGISTERED,
         Registered {
+            url_layout,
             url_class: url_class.unbind(),
             states: states.unbind(),
             disconnect: disconnect.unbind(),

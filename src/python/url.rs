@@ -21,7 +21,10 @@ use crate::urlsplit::{
     netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
 };
 
-use super::py_objects::{imported, url_class, url_class_with_errors, url_text_from_components};
+use super::py_objects::{
+    imported, url_class, url_class_with_errors, url_layout, url_text_from_components,
+};
+use super::url_slots::{NewUrl, UrlSlot};
 
 /// A Host header value: the bytes object of the header list, or text decoded some other way.
 enum HostValue<'py> {
@@ -226,9 +229,9 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
 }
 
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, components not set.
-fn new_url_str<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+fn new_url<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<NewUrl<'py>> {
     let py = cls.py();
-    imported(py)?.str_new.bind(py).call1((cls, text))
+    NewUrl::new(cls, text, url_layout(py)?, imported(py)?.str_new.bind(py))
 }
 
 /// `ws.url`: a new `ferrosocket.URL` for the scope.
@@ -261,8 +264,8 @@ fn make_url_from_scope<'py>(
     let netloc = piece(&spans.netloc);
     let port = netloc_port(netloc);
     let url = match port {
-        Ok(_) => new_url_str(cls, text)?,
-        Err(_) => new_url_str(&class_with_errors(cls)?, text)?,
+        Ok(_) => new_url(cls, text)?,
+        Err(_) => new_url(&class_with_errors(cls)?, text)?,
     };
     let reuse = |obj: Option<&Bound<'py, PyAny>>, piece: &str| match obj {
         Some(obj) if is_same_str(obj, piece) => obj.clone(),
@@ -278,24 +281,23 @@ fn make_url_from_scope<'py>(
         ],
     )?;
     match port {
-        Ok(port) => set_slot(&url, intern!(py, "port"), port)?,
+        Ok(port) => url.set(UrlSlot::Port, port)?,
         // `.port` raises: its slot stays empty, and `__getattr__` asks `_parts`.
-        Err(_) => set_slot(&url, intern!(py, "_parts"), UrlParts::parse(py, text)?)?,
+        Err(_) => url.set(UrlSlot::Parts, UrlParts::parse(py, text)?)?,
     }
-    Ok(url)
+    Ok(url.into_url())
 }
 
 /// Sets the slots `scheme`, `netloc`, `path` and `query`.
-fn set_components<'py>(url: &Bound<'py, PyAny>, values: [Bound<'py, PyAny>; 4]) -> PyResult<()> {
-    let py = url.py();
-    let names = [
-        intern!(py, "scheme"),
-        intern!(py, "netloc"),
-        intern!(py, "path"),
-        intern!(py, "query"),
+fn set_components<'py>(url: &NewUrl<'py>, values: [Bound<'py, PyAny>; 4]) -> PyResult<()> {
+    let slots = [
+        UrlSlot::Scheme,
+        UrlSlot::Netloc,
+        UrlSlot::Path,
+        UrlSlot::Query,
     ];
-    for (name, value) in names.into_iter().zip(values) {
-        set_slot(url, name, value)?;
+    for (slot, value) in slots.into_iter().zip(values) {
+        url.set(slot, value)?;
     }
     Ok(())
 }
@@ -317,8 +319,8 @@ fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py,
     let py = cls.py();
     let parts = UrlParts::parse(py, text)?;
     let url = match &parts.split {
-        Ok(split) if split.port().is_ok() => new_url_str(cls, text)?,
-        _ => new_url_str(&class_with_errors(cls)?, text)?,
+        Ok(split) if split.port().is_ok() => new_url(cls, text)?,
+        _ => new_url(&class_with_errors(cls)?, text)?,
     };
     let mut complete = false;
     if let Ok(split) = &parts.split {
@@ -332,14 +334,14 @@ fn make_url_of<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py,
             ],
         )?;
         if let Ok(port) = split.port() {
-            set_slot(&url, intern!(py, "port"), port)?;
+            url.set(UrlSlot::Port, port)?;
             complete = true;
         }
     }
     if !complete {
-        set_slot(&url, intern!(py, "_parts"), parts)?;
+        url.set(UrlSlot::Parts, parts)?;
     }
-    Ok(url)
+    Ok(url.into_url())
 }
 
 /// `URL.__new__(cls, url="", scope=None, **components)`: Starlette's three ways to make a URL,
@@ -549,27 +551,4 @@ pub fn url_hostname<'py>(url: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, 
 #[pyfunction]
 pub fn url_fragment<'py>(url: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
     UrlParts::parse(url.py(), &url.to_cow()?)?.component_string(url.py(), 4)
-}
-
-/// Stores a slot of a new `URL` past `URL.__setattr__`, which refuses every write from Python
-/// (the components are read-only, as Starlette's properties are).
-#[allow(unsafe_code)]
-fn set_slot<'py>(
-    url: &Bound<'py, PyAny>,
-    name: &Bound<'py, PyString>,
-    value: impl pyo3::IntoPyObjectExt<'py>,
-) -> PyResult<()> {
-    let py = url.py();
-    let value = value.into_bound_py_any(py)?;
-    // SAFETY: holding the GIL; the three pointers are live references held by the `Bound`s for
-    // the whole call. PyObject_GenericSetAttr is the public C API behind `object.__setattr__`:
-    // it finds the slot's member descriptor on the type and stores the value (taking its own
-    // reference), or sets an exception and returns -1.
-    let status =
-        unsafe { pyo3::ffi::PyObject_GenericSetAttr(url.as_ptr(), name.as_ptr(), value.as_ptr()) };
-    if status < 0 {
-        Err(PyErr::fetch(py))
-    } else {
-        Ok(())
-    }
 }
