@@ -9,8 +9,8 @@
 
 use divan::{black_box, Bencher};
 use ferrosocket::{
-    is_usable_host_header, lower_latin1, parse_host_header, parse_qsl_latin1, scan_loads_input,
-    scope_url_usable_host, urlsplit, LoadsScan, ScopeParts, Server,
+    is_usable_host_header, lower_latin1, parse_host_header, scan_loads_input,
+    scope_url_usable_host, urlsplit, LoadsScan, QueryPairs, ScopeParts, Server,
 };
 
 fn main() {
@@ -98,14 +98,14 @@ mod query {
 
     /// `parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)`, 6 pairs.
     #[divan::bench]
-    fn parse_6_params() -> Vec<(String, String)> {
-        parse_qsl_latin1(black_box(QUERY))
+    fn parse_6_params() -> QueryPairs {
+        QueryPairs::parse_latin1(black_box(QUERY))
     }
 
     /// A query string with no escapes at all (the fast path: no decoding buffer).
     #[divan::bench]
-    fn parse_plain() -> Vec<(String, String)> {
-        parse_qsl_latin1(black_box(b"a=1&b=2&c=3&d=4&e=5&f=6"))
+    fn parse_plain() -> QueryPairs {
+        QueryPairs::parse_latin1(black_box(b"a=1&b=2&c=3&d=4&e=5&f=6"))
     }
 }
 
@@ -193,6 +193,6 @@ mod json {
 fn handshake_core() -> usize {
     let query = std::str::from_utf8(black_box(QUERY)).unwrap_or_default();
     let url_len = url_from_scope(host_header(), query).map_or(0, |url| url.len());
-    let params = parse_qsl_latin1(QUERY);
+    let params = QueryPairs::parse_latin1(QUERY);
     url_len + params.len()
 }

@@ -8,76 +8,158 @@
 //! `String::from_utf8_lossy` substitutes maximal subparts with one U+FFFD each, as Python's
 //! `errors="replace"` does.
 
+use std::ops::Range;
+
+/// The pairs `parse_qsl(..., keep_blank_values=True)` gives, decoded into one buffer: no
+/// allocation per name or value (a browser's query holds a dozen pairs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryPairs {
+    text: String,
+    /// Each pair's name and value: byte ranges into `text`.
+    spans: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl QueryPairs {
+    /// `parse_qsl(qs.decode("latin-1"), keep_blank_values=True)`, without building the
+    /// decoded str.
+    pub fn parse_latin1(qs: &[u8]) -> Self {
+        Self::parse(qs, true)
+    }
+
+    /// `parse_qsl(qs, keep_blank_values=True)`.
+    pub fn parse_str(qs: &str) -> Self {
+        Self::parse(qs.as_bytes(), false)
+    }
+
+    /// Shared splitter: `&` and `=` are ASCII, so splitting bytes matches splitting the str.
+    fn parse(qs: &[u8], latin1: bool) -> Self {
+        let mut pairs = QueryPairs {
+            text: String::with_capacity(qs.len()),
+            spans: Vec::new(),
+        };
+        let mut scratch = Vec::new();
+        for field in qs.split(|&b| b == b'&').filter(|field| !field.is_empty()) {
+            let mut halves = field.splitn(2, |&b| b == b'=');
+            let name = halves.next().unwrap_or_default();
+            let value = halves.next().unwrap_or_default();
+            let name_start = pairs.text.len();
+            unquote_plus_into(name, latin1, &mut pairs.text, &mut scratch);
+            let value_start = pairs.text.len();
+            unquote_plus_into(value, latin1, &mut pairs.text, &mut scratch);
+            pairs
+                .spans
+                .push((name_start..value_start, value_start..pairs.text.len()));
+        }
+        pairs
+    }
+
+    /// Appends a pair.
+    pub fn push(&mut self, name: &str, value: &str) {
+        let name_start = self.text.len();
+        self.text.push_str(name);
+        let value_start = self.text.len();
+        self.text.push_str(value);
+        self.spans
+            .push((name_start..value_start, value_start..self.text.len()));
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        let piece = |range: &Range<usize>| self.text.get(range.clone()).unwrap_or_default();
+        self.spans
+            .iter()
+            .map(move |(name, value)| (piece(name), piece(value)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The pairs as owned strings.
+    pub fn to_vec(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// `urllib.parse.urlencode` of the pairs.
+    pub fn urlencode(&self) -> String {
+        urlencode_iter(self.iter())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for QueryPairs {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        let mut all = QueryPairs::default();
+        for (name, value) in pairs {
+            all.push(name.as_ref(), value.as_ref());
+        }
+        all
+    }
+}
+
 /// `parse_qsl(qs.decode("latin-1"), keep_blank_values=True)`, without building the decoded str.
 pub fn parse_qsl_latin1(qs: &[u8]) -> Vec<(String, String)> {
-    parse_qsl_bytes(qs, true)
+    QueryPairs::parse_latin1(qs).to_vec()
 }
 
 /// `parse_qsl(qs, keep_blank_values=True)`.
 pub fn parse_qsl_str(qs: &str) -> Vec<(String, String)> {
-    parse_qsl_bytes(qs.as_bytes(), false)
+    QueryPairs::parse_str(qs).to_vec()
 }
 
-/// Shared splitter: `&` and `=` are ASCII, so splitting bytes matches splitting the str.
-fn parse_qsl_bytes(qs: &[u8], latin1: bool) -> Vec<(String, String)> {
-    qs.split(|&b| b == b'&')
-        .filter(|field| !field.is_empty())
-        .map(|field| {
-            let mut halves = field.splitn(2, |&b| b == b'=');
-            let name = halves.next().unwrap_or_default();
-            let value = halves.next().unwrap_or_default();
-            (unquote_plus(name, latin1), unquote_plus(value, latin1))
-        })
-        .collect()
-}
-
-/// `unquote_plus` (encoding="utf-8", errors="replace") of one component, in a single pass into
-/// one buffer. `latin1`: every byte is the char with that code point (input was
-/// `bytes.decode("latin-1")`); otherwise `src` is valid UTF-8.
-fn unquote_plus(src: &[u8], latin1: bool) -> String {
+/// `unquote_plus` (encoding="utf-8", errors="replace") of one component, appended to `out` in a
+/// single pass (`scratch` holds the percent-decoded bytes). `latin1`: every byte is the char
+/// with that code point (input was `bytes.decode("latin-1")`); otherwise `src` is valid UTF-8.
+fn unquote_plus_into(src: &[u8], latin1: bool, out: &mut String, scratch: &mut Vec<u8>) {
     let special = |b: u8| b == b'%' || b == b'+' || (latin1 && b >= 0x80);
     if !src.iter().any(|&b| special(b)) {
-        // ASCII for latin-1 input (no byte >= 0x80), otherwise a slice of a &str.
-        return String::from_utf8_lossy(src).into_owned();
+        // ASCII for latin-1 input (no byte >= 0x80), otherwise a slice of a &str: borrowed.
+        out.push_str(&String::from_utf8_lossy(src));
+        return;
     }
-    let extra = if latin1 {
-        src.iter().filter(|&&b| b >= 0x80).count()
-    } else {
-        0
-    };
-    let mut out: Vec<u8> = Vec::with_capacity(src.len() + extra);
+    scratch.clear();
     let mut rest = src;
     loop {
         let run_len = rest.iter().position(|&b| special(b)).unwrap_or(rest.len());
         let (run, tail) = rest.split_at_checked(run_len).unwrap_or((rest, &[]));
-        out.extend_from_slice(run);
+        scratch.extend_from_slice(run);
         rest = match tail {
             [b'%', hi, lo, more @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
-                out.push(hex_value(*hi) << 4 | hex_value(*lo));
+                scratch.push(hex_value(*hi) << 4 | hex_value(*lo));
                 more
             }
             [b'+', more @ ..] => {
-                out.push(b' ');
+                scratch.push(b' ');
                 more
             }
             [b, more @ ..] if latin1 && *b >= 0x80 => {
                 // U+0080..=U+00FF as UTF-8.
-                out.push(0xC0 | (b >> 6));
-                out.push(0x80 | (b & 0x3F));
+                scratch.push(0xC0 | (b >> 6));
+                scratch.push(0x80 | (b & 0x3F));
                 more
             }
             [b, more @ ..] => {
                 // A '%' not followed by two hex digits stays literal.
-                out.push(*b);
+                scratch.push(*b);
                 more
             }
             [] => break,
         };
     }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    out.push_str(&String::from_utf8_lossy(scratch));
+}
+
+/// [`unquote_plus_into`] a new string.
+#[cfg(test)]
+fn unquote_plus(src: &[u8], latin1: bool) -> String {
+    let mut out = String::new();
+    unquote_plus_into(src, latin1, &mut out, &mut Vec::new());
+    out
 }
 
 /// Value of an ASCII hex digit (callers check `is_ascii_hexdigit` first).
@@ -121,14 +203,22 @@ fn hex_digit_upper(nibble: u8) -> char {
 
 /// `urllib.parse.urlencode(pairs)` for a list of (str, str) pairs.
 pub fn urlencode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    urlencode_iter(
+        pairs
+            .iter()
+            .map(|(key, value)| (key.as_ref(), value.as_ref())),
+    )
+}
+
+fn urlencode_iter<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
-    for (i, (key, value)) in pairs.iter().enumerate() {
+    for (i, (key, value)) in pairs.enumerate() {
         if i > 0 {
             out.push('&');
         }
-        quote_plus(key.as_ref(), &mut out);
+        quote_plus(key, &mut out);
         out.push('=');
-        quote_plus(value.as_ref(), &mut out);
+        quote_plus(value, &mut out);
     }
     out
 }
@@ -151,6 +241,24 @@ mod tests {
         );
         assert_eq!(parse_qsl_str(""), pairs(&[]));
         assert_eq!(parse_qsl_str("a;b=c"), pairs(&[("a;b", "c")]));
+    }
+
+    #[test]
+    fn pairs_share_one_buffer_and_keep_their_order() {
+        let parsed = QueryPairs::parse_latin1(b"a=1&b=%C3%A9&a=&=x&c+d=e%zz&\xe9=f");
+        let want = [
+            ("a", "1"),
+            ("b", "\u{e9}"),
+            ("a", ""),
+            ("", "x"),
+            ("c d", "e%zz"),
+            ("\u{e9}", "f"),
+        ];
+        assert_eq!(parsed.iter().collect::<Vec<_>>(), want);
+        assert_eq!(parsed.len(), 6);
+        assert_eq!(want.into_iter().collect::<QueryPairs>(), parsed);
+        assert_eq!(parsed.urlencode(), urlencode(&parsed.to_vec()));
+        assert!(QueryPairs::parse_str("&&").is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
-use crate::query::{parse_qsl_latin1, parse_qsl_str, urlencode};
+use crate::query::QueryPairs;
 
 use super::compare::{is_starlette_instance, rich_compare};
 use super::py_objects::imported;
@@ -17,15 +17,15 @@ use super::py_objects::imported;
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
 pub struct QueryParams {
     /// Every pair in order (`multi_items`).
-    pairs: Vec<(String, String)>,
+    pairs: QueryPairs,
     /// `{key: last value}` in first-seen key order: Starlette's `_dict`, used for lookups.
     dict: Py<PyDict>,
 }
 
 impl QueryParams {
-    pub fn from_pairs(py: Python<'_>, pairs: Vec<(String, String)>) -> PyResult<Self> {
+    pub fn from_pairs(py: Python<'_>, pairs: QueryPairs) -> PyResult<Self> {
         let dict = PyDict::new(py);
-        for (key, value) in &pairs {
+        for (key, value) in pairs.iter() {
             dict.set_item(key, value)?;
         }
         Ok(QueryParams {
@@ -36,7 +36,7 @@ impl QueryParams {
 
     /// Parses raw `scope["query_string"]` bytes (latin-1, as Starlette does).
     pub fn from_query_bytes(py: Python<'_>, query: &[u8]) -> PyResult<Self> {
-        Self::from_pairs(py, parse_qsl_latin1(query))
+        Self::from_pairs(py, QueryPairs::parse_latin1(query))
     }
 }
 
@@ -79,24 +79,25 @@ impl QueryParams {
         // The common forms: a query string, as str or bytes.
         let parsed = match &value {
             Some(v) => match (v.cast::<PyString>(), v.cast::<PyBytes>()) {
-                (Ok(text), _) => Some(parse_qsl_str(&text.to_cow()?)),
-                (_, Ok(bytes)) => Some(parse_qsl_latin1(bytes.as_bytes())),
+                (Ok(text), _) => Some(QueryPairs::parse_str(&text.to_cow()?)),
+                (_, Ok(bytes)) => Some(QueryPairs::parse_latin1(bytes.as_bytes())),
                 _ => None,
             },
-            None => Some(Vec::new()),
+            None => Some(QueryPairs::default()),
         };
-        if let (Some(pairs), true) = (&parsed, no_kwargs) {
-            return Self::from_pairs(py, pairs.clone());
-        }
+        let parsed = match parsed {
+            Some(pairs) if no_kwargs => return Self::from_pairs(py, pairs),
+            other => other,
+        };
         // Everything else as Starlette does it: the pairs as given, a dict of them keyed by the
         // objects as given (so keys equal before `str()`, like 0 and False, merge), then `str()`.
         let mut given: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = Vec::new();
         match (parsed, &value) {
             (Some(pairs), _) => {
-                for (k, v) in pairs {
+                for (k, v) in pairs.iter() {
                     given.push((
-                        PyString::new(py, &k).into_any(),
-                        PyString::new(py, &v).into_any(),
+                        PyString::new(py, k).into_any(),
+                        PyString::new(py, v).into_any(),
                     ));
                 }
             }
@@ -117,7 +118,7 @@ impl QueryParams {
         let pairs = given
             .iter()
             .map(|(k, v)| Ok((k.str()?.to_str()?.to_owned(), v.str()?.to_str()?.to_owned())))
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect::<PyResult<QueryPairs>>()?;
         Ok(QueryParams {
             pairs,
             dict: dict.unbind(),
@@ -133,13 +134,13 @@ impl QueryParams {
             let key = key.to_cow()?;
             self.pairs
                 .iter()
-                .filter(|(k, _)| *k == key)
+                .filter(|(k, _)| *k == key.as_ref())
                 .map(|(_, v)| PyString::new(py, v))
                 .collect::<Vec<_>>()
         } else {
             // A non-str key can only match through its own `__eq__`, as in Starlette.
             let mut matched = Vec::new();
-            for (k, v) in &self.pairs {
+            for (k, v) in self.pairs.iter() {
                 if PyString::new(py, k).as_any().eq(key)? {
                     matched.push(PyString::new(py, v));
                 }
@@ -163,7 +164,7 @@ impl QueryParams {
     }
 
     fn multi_items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        PyList::new(py, self.pairs.iter())
     }
 
     /// Starlette's attribute for the pairs (its `__eq__` reads `other._list`), as a new list.
@@ -218,12 +219,12 @@ impl QueryParams {
     }
 
     fn __str__(&self) -> String {
-        urlencode(&self.pairs)
+        self.pairs.urlencode()
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class_name = slf.get_type().name()?;
-        let text = PyString::new(slf.py(), &urlencode(&slf.get().pairs));
+        let text = PyString::new(slf.py(), &slf.get().pairs.urlencode());
         Ok(format!("{}({})", class_name, text.repr()?))
     }
 
@@ -277,10 +278,10 @@ pub fn query_params_equal_as_sorted_pairs(sorted_pairs: bool) -> bool {
 
 /// The pairs stably sorted by key only (`by_key`: 1.10's rule), or by key then value
 /// (`sorted(pairs)`: the rule before 1.10).
-fn sorted(pairs: &[(String, String)], by_key: bool) -> Vec<&(String, String)> {
+fn sorted(pairs: &QueryPairs, by_key: bool) -> Vec<(&str, &str)> {
     let mut sorted: Vec<_> = pairs.iter().collect();
     if by_key {
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
     } else {
         sorted.sort();
     }
