@@ -146,6 +146,24 @@ async def test_connections_whose_sends_yield_all_get_it_once_within_the_concurre
     assert most_waiting == 7  # bounded, and the bound is used
 
 
+async def test_a_worker_goes_on_with_the_list_after_its_waiting_send() -> None:
+    """On a server whose every send yields (granian's), the broadcast runs ``concurrency``
+    workers in all, not one task per connection (each task and its frames are garbage the cyclic
+    GC then pays for: measured in `make gateway`'s granian fan-out)."""
+    tasks: set[int] = set()
+
+    async def counted(peer: Peer, message: dict[str, Any]) -> None:
+        tasks.add(anyio.get_current_task().id)
+        await anyio.sleep(0)
+        peer.sent.append(message)
+
+    peers, websockets = await connected(300, counted)
+    result = await broadcast(websockets, "m", concurrency=5)
+    assert result == BroadcastResult(300, ())
+    assert all(peer.payloads() == ["m"] for peer in peers)
+    assert len(tasks) == 5  # the calling task and four more; one task per send before
+
+
 async def test_mixed_fast_and_yielding_sends() -> None:
     peers = [Peer(yield_then_deliver if i % 3 == 0 else deliver) for i in range(300)]
     websockets = [await connect(peer) for peer in peers]

@@ -6,10 +6,11 @@ task, for as long as each send completes without waiting: a send to a healthy co
 in-memory or buffered transport costs what ``await websocket.send_text(payload)`` costs, and no
 task is created. A send that has to wait (its coroutine yields to the event loop: a full socket
 buffer, a slow peer) is noticed the moment it yields (``_drive`` steps the loop's coroutine by
-hand): a new worker task takes over the rest of the list, and the waiting send gets a deadline of
-``timeout`` seconds, after which it is cancelled and reported. At most ``concurrency`` sends wait
-at once; when that many are waiting, the list resumes as soon as one of them ends. So a slow or
-dead connection delays the others by at most ``timeout``, and by nothing while fewer than
+hand): a new worker task goes on with the rest of the list, and the waiting send gets a deadline
+of ``timeout`` seconds, after which it is cancelled and reported; once it ends, its worker goes on
+with the list too, beside the others. At most ``concurrency`` workers exist, so at most that many
+sends wait at once; when that many are waiting, the list resumes as soon as one of them ends. So a
+slow or dead connection delays the others by at most ``timeout``, and by nothing while fewer than
 ``concurrency`` connections are slow.
 
 Every task stays in the caller's task group (an ``asyncio.TaskGroup`` or a trio nursery, picked
@@ -158,7 +159,6 @@ class _Run:
         "failures",
         "timeout",
         "free",
-        "orphaned",
         "spawn",
         "deadline",
     )
@@ -169,8 +169,7 @@ class _Run:
         self.is_text = message.is_text
         self.failures: list[BroadcastFailure[Any]] = []
         self.timeout = timeout
-        self.free = slots - 1  # sends that may start waiting besides the calling task's
-        self.orphaned = False  # the list has no worker: the next send to end takes it over
+        self.free = slots - 1  # workers that may still be started besides the calling task
         self.spawn: Callable[[], None] = _no_spawn
         self.deadline: Callable[[], _Deadline] = _no_deadline
 
@@ -217,14 +216,13 @@ async def _send_segment(run: _Run, segment: _Segment) -> None:
 
 
 def _on_block(run: _Run, segment: _Segment) -> None:
-    """A send just yielded to the event loop: hand the rest of the list to a new worker (or,
-    with ``concurrency`` sends already waiting, to whichever ends first), and start its clock."""
+    """A send just yielded to the event loop: start a new worker on the rest of the list (unless
+    ``concurrency`` workers exist: each waits on a send, and goes on with the list once its send
+    ends), and start the send's clock."""
     segment.blocked = True
     if run.free > 0:
         run.free -= 1
         run.spawn()
-    else:
-        run.orphaned = True
     if run.timeout is not None:
         segment.deadline.arm(run.timeout)
 
@@ -263,18 +261,15 @@ def _drive(coroutine: Coroutine[Any, Any, None], run: _Run, segment: _Segment) -
 
 
 async def _worker(run: _Run) -> None:
-    """Run segments until the list is empty, or until this worker's waiting send ended while
-    another worker held the list."""
+    """Run segments until the list is empty."""
     while True:
         segment = _Segment(run.deadline())
         await _drive(_send_segment(run, segment), run, segment)
         if not segment.blocked:
             return  # the list is empty
-        if run.orphaned:
-            run.orphaned = False  # take the list over, keeping this worker's slot
-        else:
-            run.free += 1
-            return
+        # The waiting send ended: go on with the list, beside the other workers. (A worker that
+        # returned here would make one task per waiting send: on a server whose every send
+        # waits, granian's, one task and its garbage per connection.)
 
 
 # --- The two event loops. ---------------------------------------------------------------------
