@@ -370,3 +370,93 @@ def test_websocket_copies_and_pickles_like_starlette(cls: Any) -> None:
     error = pickle_error(cls(scope, local(), _send_for_pickle))
     assert error == pickle_error(sw.WebSocket(scope, local(), _send_for_pickle))
     assert "local object" in error[1]
+
+
+# --- accept()'s own path (receive/send not overridden) and the path through overrides. ---------
+
+
+class Recording(WebSocket):
+    """A subclass whose receive()/send() record what accept() hands them (as Starlette's do)."""
+
+    seen: list[Any]
+
+    async def receive(self) -> Any:
+        message = await super().receive()
+        self.seen.append(("receive", message))
+        return message
+
+    async def send(self, message: Any) -> None:
+        self.seen.append(("send", dict(message)))
+        await super().send(message)
+
+
+ACCEPTED = {"type": "websocket.accept", "subprotocol": "chat", "headers": [(b"x-ok", b"1")]}
+
+
+async def test_accept_goes_through_a_subclass_receive_and_send() -> None:
+    peer = Peer(CONNECT)
+    ws = Recording(make_scope(), peer.receive, peer.send)
+    ws.seen = []
+    await ws.accept("chat", [(b"X-Ok", b"1")])
+    assert ws.seen == [("receive", CONNECT), ("send", ACCEPTED)]
+    assert peer.sent == [ACCEPTED]
+
+
+async def test_accept_goes_through_an_instance_send() -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    ws.send = send  # type: ignore[method-assign]  # a test double, as apps' tests make them
+    await ws.accept("chat", [(b"X-Ok", b"1")])
+    assert sent == [ACCEPTED] and peer.sent == []
+    assert ws.client_state is WebSocketState.CONNECTED  # its receive() was WebSocket's
+
+
+@pytest.mark.parametrize("first", ["connect received before", "connect received by accept"])
+async def test_accept_own_path_sends_and_moves_states_as_the_other(first: str) -> None:
+    results = []
+    for cls in (WebSocket, Recording):
+        peer = Peer(CONNECT)
+        ws = cls(make_scope(), peer.receive, peer.send)
+        ws.seen = []  # type: ignore[attr-defined]
+        if first == "connect received before":
+            assert await ws.receive() == CONNECT
+        await ws.accept("chat", [(b"X-Ok", b"1")])
+        results.append((peer.sent, peer.received, ws.client_state, ws.application_state))
+    assert results[0] == results[1] == ([ACCEPTED], 1, WebSocketState.CONNECTED, WebSocketState.CONNECTED)
+
+
+async def test_accept_own_path_after_a_failed_receive_or_send_can_be_retried() -> None:
+    class Flaky(Peer):
+        def __init__(self) -> None:
+            super().__init__(CONNECT)
+            self.fail_receive = self.fail_send = True
+
+        async def receive(self) -> dict[str, Any]:
+            if self.fail_receive:
+                self.fail_receive = False
+                raise OSError("receive failed")
+            return await super().receive()
+
+        async def send(self, message: Any) -> None:
+            if self.fail_send:
+                self.fail_send = False
+                raise RuntimeError("send failed")  # (an OSError would mean the peer is gone)
+            await super().send(message)
+
+    peer = Flaky()
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    with pytest.raises(OSError, match="receive failed"):
+        await ws.accept()
+    assert ws.client_state is WebSocketState.CONNECTING  # the receive left no trace
+    with pytest.raises(RuntimeError, match="send failed"):
+        await ws.accept()  # 'connect' received; the accept's send failed: not committed
+    assert ws.client_state is WebSocketState.CONNECTED
+    assert ws.application_state is WebSocketState.CONNECTING
+    await ws.accept()
+    assert peer.sent == [{"type": "websocket.accept", "subprotocol": None, "headers": []}]
+    assert ws.application_state is WebSocketState.CONNECTED

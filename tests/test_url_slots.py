@@ -77,7 +77,8 @@ def test_the_slots_hold_counted_references() -> None:
 
 def test_registering_a_class_without_the_slots_is_refused_and_changes_nothing() -> None:
     states = tuple(WebSocketState)
+    unexpected = ferrosocket.UnexpectedMessageType
     with pytest.raises(TypeError, match="URL class without a `scheme` slot"):
-        _core._register(str, states, WebSocketDisconnect, WebSocketDisconnected, ferrosocket.UnexpectedMessageType)
+        _core._register(str, states, WebSocketDisconnect, WebSocketDisconnected, unexpected)
     url = ferrosocket.WebSocket(scope(), None, None).url
     assert type(url) is ferrosocket.URL and components(url) == EXPECTED

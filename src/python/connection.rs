@@ -352,8 +352,13 @@ impl Connection {
     }
 
     /// The checks of `send(message)`: state, message type, then the message itself. None when
-    /// there is nothing to send (a close after the peer left).
-    fn begin_send<'py>(&self, message: &Bound<'py, PyAny>) -> PyResult<Option<PendingSend>> {
+    /// there is nothing to send (a close after the peer left). `made_by_accept`: the message is
+    /// `_prepare_accept`'s, already made from the scope (an accept is then not made again).
+    fn begin_send<'py>(
+        &self,
+        message: &Bound<'py, PyAny>,
+        made_by_accept: bool,
+    ) -> PyResult<Option<PendingSend>> {
         let py = message.py();
         let current = self.app_state_for_sends();
         if current == State::Disconnected {
@@ -386,6 +391,7 @@ impl Connection {
                 }
                 out
             }
+            Outgoing::Accept if made_by_accept => message.clone(),
             Outgoing::Accept => {
                 let subprotocol = get_item(message, intern!(py, "subprotocol"))?;
                 let headers = get_item(message, intern!(py, "headers"))?;
@@ -638,7 +644,7 @@ impl Connection {
     /// Before awaiting `send(message)`: the state and the message checked. Returns the message on
     /// its way, or None when there is nothing to send (a close after the peer left).
     fn _begin_send(&self, message: &Bound<'_, PyAny>) -> PyResult<Option<PendingSend>> {
-        self.begin_send(message)
+        self.begin_send(message, false)
     }
 
     /// After the server's send returned: the state moves as the message said.
@@ -672,15 +678,39 @@ impl Connection {
 
     /// `accept(subprotocol, headers)`'s message, checked before any I/O, and whether the client's
     /// 'connect' message is still to be received first (one call: on a new connection every
-    /// distinct call into compiled code costs microseconds of cache misses).
+    /// distinct call into compiled code costs microseconds of cache misses). `claim_receive`:
+    /// when 'connect' is to be received, also `_begin_receive` (accept's own path, below).
+    #[pyo3(signature = (subprotocol, headers, claim_receive = false))]
     fn _prepare_accept<'py>(
         &self,
         subprotocol: &Bound<'py, PyAny>,
         headers: &Bound<'py, PyAny>,
+        claim_receive: bool,
     ) -> PyResult<(Bound<'py, PyAny>, bool)> {
-        let scope = self.scope(subprotocol.py())?;
+        let py = subprotocol.py();
+        let scope = self.scope(py)?;
         let message = outgoing::accept_message(&scope, Some(subprotocol), Some(headers))?;
-        Ok((message, self.client_state.get() == State::Connecting))
+        let connect_first = self.client_state.get() == State::Connecting;
+        if connect_first && claim_receive {
+            self._begin_receive(py)?;
+        }
+        Ok((message, connect_first))
+    }
+
+    /// `accept()`'s own path, taken when `receive` and `send` are WebSocket's: `_finish_receive`
+    /// of the 'connect' message `received` (None: it came before), then `_begin_send` of the
+    /// accept `message` made by `_prepare_accept`, in one call (and the message not made twice).
+    #[pyo3(signature = (message, received = None))]
+    fn _begin_accept(
+        &self,
+        message: &Bound<'_, PyAny>,
+        received: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PendingSend> {
+        if let Some(received) = received {
+            self.finish_receive(received)?;
+        }
+        self.begin_send(message, true)?
+            .ok_or_else(|| PyRuntimeError::new_err("an accept message has nothing to send"))
     }
 
     /// `send_denial_response(response)`'s checks before any I/O (see `outgoing::denial_response`).
