@@ -197,6 +197,7 @@ CORE_SUITE = frozenset(
         "test_packaging.py",
         "test_reentrancy.py",
         "test_trust.py",
+        "test_url_slots.py",
         "test_websocket.py",
         "dropin/test_dropin_order.py",
         "dropin/test_dropin_switch.py",
