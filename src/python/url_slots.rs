@@ -9,7 +9,6 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
@@ -26,6 +25,7 @@ pub enum UrlSlot {
 }
 
 impl UrlSlot {
+    /// In declaration order: `UrlLayout::offset` reads its array in this order.
     const ALL: [UrlSlot; 6] = [
         UrlSlot::Scheme,
         UrlSlot::Netloc,
@@ -187,14 +187,8 @@ impl<'py> NewUrl<'py> {
             }
             return Ok(());
         }
-        let name = match slot {
-            UrlSlot::Scheme => intern!(py, "scheme"),
-            UrlSlot::Netloc => intern!(py, "netloc"),
-            UrlSlot::Path => intern!(py, "path"),
-            UrlSlot::Query => intern!(py, "query"),
-            UrlSlot::Port => intern!(py, "port"),
-            UrlSlot::Parts => intern!(py, "_parts"),
-        };
+        // Subclasses only (rare): the name interned at each call.
+        let name = PyString::intern(py, slot.name());
         // SAFETY: holding the GIL; the three pointers are live references held by the
         // `Bound`s for the whole call. PyObject_GenericSetAttr is the public C API behind
         // `object.__setattr__`: it finds the slot's member descriptor on the type and stores
