@@ -74,8 +74,9 @@ OLD_TESTCLIENT = ["-W", "ignore:The anyio.abc.BlockingPortal alias is deprecated
 # A hung test fails after this (they take well under a second), stock or switched, instead of
 # stalling the whole matrix: FastAPI's chat tutorial test (two TestClient sessions, each on its own
 # event loop thread, one app object between them) can wait forever for a message sent across the
-# loops, stock too, on a busy machine. Such a test is re-run alone (run_upstream.run_plan): stock
-# first, then switched where the outcomes differ.
+# loops, stock too, on a busy machine. Such a test is re-run alone until it ends otherwise
+# (run_upstream.rerun_hung), then as any other failure: stock first, then switched where the
+# outcomes differ.
 PER_TEST = ["--timeout", "10"]
 
 # Each Starlette era of docs/migration.md's table, with the FastAPI release that pins it.
