@@ -394,9 +394,10 @@ def summarize(run: Run) -> None:
 # times, until it ends otherwise; that outcome is then its outcome. FastAPI's chat tutorial test
 # (two TestClient sessions, each on its own event-loop thread, one app object between them) hangs
 # stock too: a message one loop's thread puts into the other loop's stream can leave that loop
-# asleep in select() (anyio's Event.set from a foreign thread). Run in a loop on an idle machine
-# (FastAPI 0.115.14, Starlette 0.46.2) it hung 11 times in 1,339 runs stock and 10 in 1,432 with
-# the switch; in CI's busy pytest runs far more often (twice in a row once, with the switch).
+# asleep in select() (anyio's Event.set from a foreign thread). Run in a loop (FastAPI 0.115.14,
+# Starlette 0.46.2), stock against switched: on an idle machine it hung 11 times in 1,339 runs
+# against 10 in 1,432; beside two busy loops 8 in 534 against 8 in 160, then 10 in 33 against 10
+# in 45. In CI it once hung twice in a row with the switch (stop 21 failed on it).
 HUNG_RERUNS = 4
 
 
