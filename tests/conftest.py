@@ -184,6 +184,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 # what .ci/run runs on every CPython besides the main one. Paths relative to tests/.
 CORE_SUITE = frozenset(
     {
+        "test_client_address.py",
         "test_comparisons.py",
         "test_copy_pickle.py",
         "test_diff_datastructures.py",

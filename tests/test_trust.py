@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.responses import Response
 
-from ferrosocket import WebSocket, WebSocketDisconnected, WebSocketState
+from ferrosocket import WebSocket, WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
 pytestmark = pytest.mark.anyio
 
@@ -460,3 +460,81 @@ async def test_accept_own_path_after_a_failed_receive_or_send_can_be_retried() -
     await ws.accept()
     assert peer.sent == [{"type": "websocket.accept", "subprotocol": None, "headers": []}]
     assert ws.application_state is WebSocketState.CONNECTED
+
+
+# --- close()'s own path (send not overridden) and the path through an override. ------------------
+
+CLOSED = {"type": "websocket.close", "code": 4001, "reason": "bye"}
+
+
+async def test_close_goes_through_a_subclass_send() -> None:
+    peer = Peer(CONNECT)
+    ws = Recording(make_scope(), peer.receive, peer.send)
+    ws.seen = []
+    await ws.accept()
+    await ws.close(4001, "bye")
+    assert ws.seen[-1] == ("send", CLOSED)
+    assert peer.sent[-1] == CLOSED
+
+
+async def test_close_goes_through_an_instance_send() -> None:
+    peer = Peer(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    ws.send = send  # type: ignore[method-assign]  # a test double, as apps' tests make them
+    await ws.close(4001, "bye")
+    assert sent == [CLOSED]
+    assert peer.sent == [{"type": "websocket.accept", "subprotocol": None, "headers": []}]
+    assert ws.application_state is WebSocketState.CONNECTED  # its send() was not WebSocket's
+
+
+@pytest.mark.parametrize(
+    "when", ["before accept", "after accept", "after the peer left", "twice", "reason None"]
+)
+async def test_close_own_path_sends_and_moves_states_as_the_other(when: str) -> None:
+    results = []
+    for cls in (WebSocket, Recording):
+        peer = Peer(CONNECT, {"type": "websocket.disconnect", "code": 1001})
+        ws = cls(make_scope(), peer.receive, peer.send)
+        ws.seen = []  # type: ignore[attr-defined]
+        if when != "before accept":
+            await ws.accept()
+        if when == "after the peer left":
+            with pytest.raises(WebSocketDisconnect):
+                await ws.receive_text()
+        outcomes = []
+        for _ in range(2 if when == "twice" else 1):
+            try:
+                await ws.close(4001, None if when == "reason None" else "bye")
+                outcomes.append("closed")
+            except Exception as exc:  # noqa: BLE001 (compared: type and message)
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        results.append((peer.sent, outcomes, ws.client_state, ws.application_state))
+    assert results[0] == results[1]
+    assert results[0][3] is WebSocketState.DISCONNECTED
+
+
+async def test_close_own_path_after_a_failed_send_can_be_retried() -> None:
+    class Flaky(Peer):
+        fail = True
+
+        async def send(self, message: Any) -> None:
+            if message["type"] == "websocket.close" and self.fail:
+                self.fail = False
+                raise RuntimeError("send failed")
+            await super().send(message)
+
+    peer = Flaky(CONNECT)
+    ws = WebSocket(make_scope(), peer.receive, peer.send)
+    await ws.accept()
+    with pytest.raises(RuntimeError, match="send failed"):
+        await ws.close(4001, "bye")
+    assert ws.application_state is WebSocketState.CONNECTED  # not committed
+    await ws.close(4001, "bye")
+    assert peer.sent[-1] == CLOSED
+    assert ws.application_state is WebSocketState.DISCONNECTED

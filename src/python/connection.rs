@@ -23,13 +23,14 @@ use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, Incoming, Outgoing, ReceivePhase, State, StateError};
 
+use super::address::address_of;
 use super::cookies::cookies_of_headers;
 use super::errors::state_error;
 use super::headers::Headers;
 use super::json;
 use super::outgoing::{self, CloseGoes};
 use super::pending_send::PendingSend;
-use super::py_objects::{disconnect_class, state_member, unexpected_message_class};
+use super::py_objects::{disconnect_class, imported, state_member, unexpected_message_class};
 use super::query_params::QueryParams;
 use super::tools::{get_item, get_or, is_bytes_like, type_name};
 use super::url::url_for_scope;
@@ -509,6 +510,25 @@ impl Connection {
     }
 
     /// The URL, a `str` subclass with the parsed components.
+    /// `Address(*scope.get("client"))`, or None when the scope has none, as Starlette's `client`.
+    #[getter]
+    fn client<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let scope = self.scope(py)?;
+        let key = intern!(py, "client");
+        let host_port = match scope.cast_exact::<PyDict>() {
+            Ok(dict) => dict.get_item(key)?,
+            // Starlette's one-argument `scope.get("client")`, an override's too.
+            Err(_) => Some(scope.call_method1(intern!(py, "get"), (key,))?),
+        };
+        match host_port {
+            Some(host_port) if !host_port.is_none() => Ok(Some(address_of(
+                imported(py)?.address.bind(py),
+                &host_port,
+            )?)),
+            _ => Ok(None),
+        }
+    }
+
     #[getter]
     fn url<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if let Some(url) = &lock(&self.refs).url {

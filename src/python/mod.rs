@@ -1,6 +1,7 @@
 //! The PyO3 bindings: the `ferrosocket._core` extension module. Thin wrappers over the pure
 //! core in the crate root; one class per file.
 
+mod address;
 mod compare;
 mod connection;
 mod cookies;
@@ -37,7 +38,6 @@ mod _core {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add("Address", super::py_objects::address_class(m.py())?)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         super::py_objects::init(m)
     }

@@ -19,6 +19,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyString, PyTuple, PyType};
 
+use super::address;
 use super::url_slots::UrlLayout;
 
 /// orjson's functions and exceptions.
@@ -46,13 +47,18 @@ pub struct Imported {
     /// `_core._query_params_from_pickle`, the module's own function object (pickle finds it by
     /// its qualified name).
     pub query_params_from_pickle: Py<PyAny>,
+    /// `_core.Address`, the class of `websocket.client` (made here: [`address::new_class`]).
+    pub address: Py<PyType>,
 }
 
 static IMPORTED: OnceLock<Imported> = OnceLock::new();
 
-/// Looks up the [`Imported`] objects (`module` is `_core`, its functions already added).
+/// Looks up the [`Imported`] objects (`module` is `_core`, its functions already added) and
+/// adds the `Address` class to the module.
 pub fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
+    let address = address::new_class(py)?;
+    module.add("Address", &address)?;
     let orjson = py.import("orjson")?;
     let imported = Imported {
         orjson: Orjson {
@@ -67,21 +73,12 @@ pub fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         copyreg_newobj: py.import("copyreg")?.getattr("__newobj__")?.unbind(),
         checknetloc: py.import("urllib.parse")?.getattr("_checknetloc")?.unbind(),
         query_params_from_pickle: module.getattr("_query_params_from_pickle")?.unbind(),
+        address: address.unbind(),
     };
     // A second initialisation (another interpreter) keeps the first set; this one is dropped
     // here, outside the cell.
     let _ = IMPORTED.set(imported);
     Ok(())
-}
-
-/// A new `Address` class: Starlette's is a NamedTuple and a PyO3 class cannot subclass tuple,
-/// so the module makes the same namedtuple (the Rust side never builds instances of it).
-pub fn address_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("module", "ferrosocket._core")?;
-    py.import("collections")?
-        .getattr("namedtuple")?
-        .call(("Address", ("host", "port")), Some(&kwargs))
 }
 
 /// The [`Imported`] objects.
