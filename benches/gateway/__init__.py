@@ -39,8 +39,13 @@ burst is a fixed number of units of one workload on one app; a round runs every 
 of every workload: the workloads in a random order, and the contenders of each in a random order.
 Server CPU of a burst: the first field of /proc/PID/task/TID/schedstat (ns on CPU), summed over the
 threads of the app server's process group, read just before the burst and ``--settle`` seconds
-after its last unit (so the group's other work, such as keep-alive pings, counts too), divided by
-the units; the cyclic GC's share comes from the app's /gc probe (asgi_service.py), which also runs
+after its last unit (so the group's other work counts too), divided by the units. uvicorn runs
+with its keep-alive pings off (``--ws-ping-interval 0``; ``--keepalive-pings`` turns them back on):
+by default it pings each open connection every 20 s, and the 2,000 connections an app server
+keeps open, opened within a second or two, were pinged in one storm every 20 s that landed in
+whichever burst ran then (the same work for every app, but it moved the raw app's handshake burst
+by up to 45 µs per connection: its spread over 15 rounds, 13.7 µs with the pings, 7.3 without).
+granian sends none. The cyclic GC's share comes from the app's /gc probe (asgi_service.py), which also runs
 a full collection before each burst, outside its window, so every burst starts from the same
 collector state (else whether a burst holds a full collection of the heap decides by accident: on
 uvicorn, 65 or 200 µs of GC per handshake, more than the apps differ). After one warm-up round

@@ -79,6 +79,11 @@ def parse_args() -> argparse.Namespace:
         "--aslr", action="store_true", help="leave address space randomisation on for the servers"
     )
     parser.add_argument(
+        "--keepalive-pings",
+        action="store_true",
+        help="let uvicorn ping every open connection every 20 s (its default; off here: noise)",
+    )
+    parser.add_argument(
         "--hash-seed", type=int, help="PYTHONHASHSEED of every server (default: random per server)"
     )
     parser.add_argument("--order-seed", type=int, help="seed of the bursts' random order (default: random)")

@@ -109,6 +109,7 @@ class Series:
                 seed,
                 not self.args.aslr,
                 target=TARGET,
+                keepalive_pings=self.args.keepalive_pings,
             )
             self.servers[app] = srv
             check_app(srv, app, snapshot, app in FERROSOCKET_APPS)

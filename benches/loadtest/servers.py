@@ -38,13 +38,19 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def server_argv(server: str, port: int, target: str = "load_apps:app") -> list[str]:
-    """The command line serving the ASGI app ``target`` ("module:attribute") on ``port``."""
+def server_argv(
+    server: str, port: int, target: str = "load_apps:app", keepalive_pings: bool = True
+) -> list[str]:
+    """The command line serving the ASGI app ``target`` ("module:attribute") on ``port``.
+
+    ``keepalive_pings=False``: uvicorn sends no keep-alive pings (``--ws-ping-interval 0``; by
+    default one every 20 s on each open connection). granian sends none either way."""
     py = sys.executable
     if server == "uvicorn":
         return [
             *(py, "-m", "uvicorn", "--host", HOST, "--port", str(port)),
             *("--ws", "websockets-sansio", "--loop", "asyncio", "--lifespan", "on"),
+            *(() if keepalive_pings else ("--ws-ping-interval", "0")),
             *("--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "2"),
             *("--backlog", "4096", target),
         ]
@@ -143,10 +149,11 @@ def start_server(
     no_aslr: bool = False,
     gc_saveall: bool = False,
     target: str = "load_apps:app",
+    keepalive_pings: bool = True,
 ) -> Server:
     """One server serving ``target`` (load_apps.py's app by default) with ``FERRO_LOAD_APP=app``
     (which app the module serves) and the ferrosocket ``snapshot`` first on its path; returns
-    once its ``GET /info`` answers."""
+    once its ``GET /info`` answers. ``keepalive_pings``: see ``server_argv``."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(snapshot), str(BENCHES), *filter(None, [env.get("PYTHONPATH")])])
     env["PYTHONUNBUFFERED"] = "1"
@@ -170,7 +177,7 @@ def start_server(
 
     started = launch(
         f"{name} {app}",
-        lambda port: server_argv(name, port, target),
+        lambda port: server_argv(name, port, target, keepalive_pings),
         info,
         log_path,
         cwd=tmp,
