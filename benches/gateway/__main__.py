@@ -61,6 +61,11 @@ def parse_args() -> argparse.Namespace:
         "--json16k", type=int, help=f"round trips per connection per 16 KB burst ({FULL.json16k})"
     )
     parser.add_argument("--handshakes", type=int, help=f"connections per handshake burst ({FULL.handshakes})")
+    parser.add_argument(
+        "--handshake-passes",
+        type=int,
+        help="handshake bursts per app per round, each pass in a new random order (3; --quick 1)",
+    )
     parser.add_argument("--broadcasts", type=int, help=f"messages per fan-out burst ({FULL.broadcasts})")
     parser.add_argument("--clients", type=int, default=1, help="client worker processes (default 1)")
     parser.add_argument("--concurrency", type=int, default=50, help="handshakes in flight per worker")
@@ -113,6 +118,8 @@ def parse_args() -> argparse.Namespace:
         )
     )
     args.rounds = args.rounds if args.rounds is not None else (2 if args.quick else 15)
+    if args.handshake_passes is None:
+        args.handshake_passes = 1 if args.quick else 3
     args.settle = args.settle if args.settle is not None else (0.02 if args.quick else 0.1)
     args.phase_timeout = args.phase_timeout or (20.0 if args.quick else 120.0)
     args.out = args.out or BENCHES / "results" / ("gateway-quick" if args.quick else "gateway")
@@ -132,6 +139,7 @@ def estimate_seconds(args: argparse.Namespace) -> float:
     sizes: Sizes = args.sizes
     per_round = sum(
         len(contenders(w, args.apps))
+        * (args.handshake_passes if w == "handshake" else 1)
         * (sizes.units(w) * GUESS_US[w] / 1e6 / GUESS_BUSY + GUESS_BURST_S + args.settle)
         for w in args.workloads
     )
@@ -173,7 +181,8 @@ def main() -> int:
     print(
         f"  open per app: {sizes.connections:,} JSON connections, {sizes.subscribers:,} subscribers; bursts: "
         f"1 KB {sizes.connections:,}x{sizes.json1k}, 16 KB {sizes.connections:,}x{sizes.json16k}, "
-        f"{sizes.handshakes:,} handshakes, {sizes.broadcasts} x {sizes.subscribers:,} deliveries"
+        f"{sizes.handshakes:,} handshakes ({args.handshake_passes} per app per round), "
+        f"{sizes.broadcasts} x {sizes.subscribers:,} deliveries"
     )
     print(
         f"estimated duration: about {estimate / 60:.1f} min (--rounds and the burst sizes set it)", flush=True

@@ -207,14 +207,17 @@ class Series:
         }
 
     def round(self, number: int, workloads: list[str], order: random.Random) -> list[dict[str, Any]]:
-        """Every contender's burst of every workload, in a random order; ``number`` < 0: warm-up."""
+        """Every contender's burst of every workload, in a random order; ``number`` < 0: warm-up.
+        The handshake workload runs ``--handshake-passes`` passes over its contenders, each pass in
+        a new random order (summary.costs_by_round pools a round's bursts of a contender)."""
         records = []
         for workload in order.sample(workloads, len(workloads)):
             names = contenders(workload, self.apps)
-            for contender in order.sample(names, len(names)):
-                record = self.burst(workload, contender)
-                record["round"] = number
-                records.append(record)
+            for _ in range(self.args.handshake_passes if workload == "handshake" else 1):
+                for contender in order.sample(names, len(names)):
+                    record = self.burst(workload, contender)
+                    record["round"] = number
+                    records.append(record)
         return records
 
     def close(self) -> dict[str, Any]:

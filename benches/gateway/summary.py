@@ -62,12 +62,15 @@ SHOWN = (
 
 
 def costs_by_round(bursts: list[dict[str, Any]], workload: str) -> dict[int, dict[str, float]]:
-    """Measured rounds' cost per unit (µs) per contender, for one workload of one server."""
-    rounds: dict[int, dict[str, float]] = defaultdict(dict)
+    """Measured rounds' cost per unit (µs) per contender, for one workload of one server: a
+    round's bursts of one contender (the handshake's passes) pooled, CPU over units."""
+    cpu: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    units: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for b in bursts:
         if b["workload"] == workload and b["round"] >= 0 and b["cpu_us_per_unit"] is not None:
-            rounds[b["round"]][b["contender"]] = b["cpu_us_per_unit"]
-    return dict(sorted(rounds.items()))
+            cpu[b["round"]][b["contender"]] += b["cpu_us_per_unit"] * b["units"]
+            units[b["round"]][b["contender"]] += b["units"]
+    return {r: {c: cpu[r][c] / units[r][c] for c in cpu[r]} for r in sorted(cpu)}
 
 
 def estimate_dict(e: Estimate | None) -> dict[str, float] | None:
