@@ -509,7 +509,6 @@ impl Connection {
         }
     }
 
-    /// The URL, a `str` subclass with the parsed components.
     /// `Address(*scope.get("client"))`, or None when the scope has none, as Starlette's `client`.
     #[getter]
     fn client<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -529,6 +528,7 @@ impl Connection {
         }
     }
 
+    /// The URL, a `str` subclass with the parsed components.
     #[getter]
     fn url<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if let Some(url) = &lock(&self.refs).url {
