@@ -538,3 +538,33 @@ async def test_close_own_path_after_a_failed_send_can_be_retried() -> None:
     await ws.close(4001, "bye")
     assert peer.sent[-1] == CLOSED
     assert ws.application_state is WebSocketState.DISCONNECTED
+
+
+async def test_accept_and_close_through_another_connection_s_methods() -> None:
+    """``ws.send = other.send`` (and receive): Starlette's accept and close then act on the other
+    connection; so do these, instead of taking their own path on this one."""
+    results = []
+    for cls in (WebSocket, sw.WebSocket):
+        peer, other_peer = Peer(CONNECT), Peer(CONNECT)
+        ws = cls(make_scope(), peer.receive, peer.send)  # type: ignore[arg-type]
+        other = cls(make_scope(), other_peer.receive, other_peer.send)  # type: ignore[arg-type]
+        ws.receive, ws.send = other.receive, other.send  # type: ignore[method-assign]
+        await ws.accept()
+        await ws.close(4001, "bye")
+        results.append(
+            (
+                peer.sent,
+                peer.received,
+                other_peer.sent,
+                other_peer.received,
+                ws.client_state.name,
+                ws.application_state.name,
+                other.client_state.name,
+                other.application_state.name,
+            )
+        )
+    assert results[0] == results[1]
+    assert results[0][2] == [
+        {"type": "websocket.accept", "subprotocol": None, "headers": []},
+        CLOSED,
+    ]

@@ -269,15 +269,20 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        if getattr(self.receive, "__func__", None) is not _OWN_RECEIVE or (
-            getattr(self.send, "__func__", None) is not _OWN_SEND
+        receive, send = self.receive, self.send
+        if (
+            getattr(receive, "__func__", None) is not _OWN_RECEIVE
+            or getattr(receive, "__self__", None) is not self
+            or getattr(send, "__func__", None) is not _OWN_SEND
+            or getattr(send, "__self__", None) is not self
         ):
-            # A subclass's or an instance's own receive()/send() see what Starlette's accept
-            # gives them: its receive() of 'connect' and its send() of the accept message.
+            # A subclass's or an instance's own receive()/send() (another connection's too) see
+            # what Starlette's accept gives them: a receive() of 'connect' and a send() of the
+            # accept message.
             message, connect_first = self._prepare_accept(subprotocol, headers)  # checked before any I/O
             if connect_first:
-                await self.receive()
-            await self.send(message)
+                await receive()
+            await send(message)
             return
         # The same steps in three calls into Rust instead of five (each distinct call costs a new
         # connection microseconds of cache misses): 'connect' received, then the accept sent.
@@ -359,8 +364,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         answers HTTP 403 and never sends the code)."""
         # None as "" here: the message then goes out as it is, not as a normalised copy.
         message = {"type": "websocket.close", "code": code, "reason": "" if reason is None else reason}
-        if getattr(self.send, "__func__", None) is not _OWN_SEND:
-            await self.send(message)  # a subclass's or an instance's own send() gets the message
+        send = self.send
+        if getattr(send, "__func__", None) is not _OWN_SEND or getattr(send, "__self__", None) is not self:
+            await send(message)  # a subclass's or an instance's own send() gets the message
             return
         # send()'s steps without its frame (a cold function costs a new connection a microsecond).
         pending = self._begin_send(message)
