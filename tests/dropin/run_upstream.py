@@ -397,7 +397,7 @@ def summarize(run: Run) -> None:
 # asleep in select() (anyio's Event.set from a foreign thread). Run in a loop (FastAPI 0.115.14,
 # Starlette 0.46.2), stock against switched: on an idle machine it hung 11 times in 1,339 runs
 # against 10 in 1,432; beside two busy loops 8 in 534 against 8 in 160, then 10 in 33 against 10
-# in 45. In CI it once hung twice in a row with the switch (stop 21 failed on it).
+# in 45, then 8 in 11 against 8 in 126. In CI it once hung twice in a row with the switch.
 HUNG_RERUNS = 4
 
 
