@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import starlette.websockets as sw
 from hypothesis import given
 from hypothesis import strategies as st
+from test_trust import ReadOnlyScope
 
 from ferrosocket import Address, WebSocket
 
@@ -84,20 +85,8 @@ class GetOverride(dict[str, Any]):
         return ("from-get", 1) if key == "client" else super().get(key, default)
 
 
-class OneArgGet(Mapping[str, Any]):
+class OneArgGet(ReadOnlyScope):
     """A Mapping whose ``get`` takes the key alone: Starlette calls ``scope.get("client")``."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
     def get(self, key: str) -> Any:  # type: ignore[override]
         return self._data.get(key)
