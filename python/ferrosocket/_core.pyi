@@ -13,6 +13,7 @@ __all__ = [
     "QueryParams",
     "UrlParts",
     "__version__",
+    "_dict_tables_read_directly",
     "_query_params_equal_as_sorted_pairs",
     "_query_params_from_pickle",
     "_register",
@@ -172,6 +173,7 @@ def _query_params_from_pickle(
     cls: type[QueryParams], pairs: Iterable[tuple[str, str]], table: Iterable[tuple[str, str]]
 ) -> QueryParams: ...
 def _query_params_equal_as_sorted_pairs(sorted_pairs: bool) -> bool: ...
+def _dict_tables_read_directly() -> bool: ...
 def _register(
     url_class: type, states: tuple[Any, ...], disconnect: type, disconnected: type, unexpected: type
 ) -> None: ...

@@ -5,6 +5,7 @@ mod address;
 mod compare;
 mod connection;
 mod cookies;
+mod dict_entries;
 mod errors;
 mod headers;
 pub mod json;
@@ -27,6 +28,7 @@ mod _core {
     use super::{
         connection::Connection,
         cookies::cookie_parser,
+        dict_entries::read_directly,
         headers::Headers,
         json::{py_dumps_bytes, py_dumps_text, py_loads_bytes, py_loads_text},
         pending_send::PendingSend,
@@ -39,6 +41,7 @@ mod _core {
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        super::dict_entries::prove(m.py())?;
         super::py_objects::init(m)
     }
 }
