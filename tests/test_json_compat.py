@@ -853,57 +853,80 @@ def test_lowered_recursion_limit_is_honoured() -> None:
 
 def test_dict_tables_are_read_directly_on_the_supported_versions() -> None:
     # The walk of send_json's data reads a dict's entries directly once `_core`'s import has
-    # proven the layout; on a supported CPython the proof must succeed (or every dict silently
-    # takes PyDict_Next, 3-4x slower on a 16 KB payload).
+    # proven the layout; on a supported CPython with the GIL the proof must succeed (or every
+    # dict silently takes PyDict_Next: dumps_text of a 16 KB page 20.4 us instead of 16.5).
+    import sysconfig
+
     from ferrosocket import _core
 
-    supported = sys.implementation.name == "cpython" and (3, 11) <= sys.version_info[:2] <= (3, 14)
+    supported = (
+        sys.implementation.name == "cpython"
+        and (3, 11) <= sys.version_info[:2] <= (3, 14)
+        and not sysconfig.get_config_var("Py_GIL_DISABLED")
+    )
     assert _core._dict_tables_read_directly() is supported
 
 
-class _Slots:
+class _Attributes:
     def __init__(self) -> None:
-        self.a, self.b = 1, "x"
+        self.a, self.b = _MARK, "x"
 
 
 class _Key(str):
     pass
 
 
-def _table_shapes() -> list[tuple[str, dict[Any, Any]]]:
-    deleted = {f"k{i}": i for i in range(50)}
+# orjson writes 1e-07 as "1e-7", json.dumps as "1e-07": the text shows which one ran.
+_MARK = 1e-07
+
+
+def _table_shapes() -> list[tuple[str, dict[Any, Any], str]]:
+    """(name, dict, which encoder writes it): every dict holds _MARK."""
+    deleted: dict[Any, Any] = {f"k{i}": i for i in range(50)}
     for i in range(0, 50, 3):
         del deleted[f"k{i}"]
-    every_other_gone = {f"k{i}": [i, None] for i in range(20)}
+    deleted["mark"] = _MARK
+    every_other_gone = {f"k{i}": [i, _MARK] for i in range(20)}
     for i in range(1, 20, 2):
         every_other_gone.pop(f"k{i}")
-    once_int_keyed: dict[Any, Any] = {"a": 1, 2: "two", "b": [3]}
+    emptied = dict(deleted)
+    for key in list(emptied):
+        del emptied[key]
+    once_int_keyed: dict[Any, Any] = {"a": _MARK, 2: "two", "b": [3]}
     del once_int_keyed[2]  # a table for any keys, now holding str keys only
-    subclass_key = {"a": 1, _Key("b"): 2}
-    nan_after_deletions = {f"k{i}": 1.5 for i in range(10)}
+    nan_after_deletions = {f"k{i}": _MARK for i in range(10)}
     del nan_after_deletions["k0"], nan_after_deletions["k5"]
     nan_after_deletions["k9"] = float("nan")
     return [
-        ("empty", {}),
-        ("deleted items", deleted),
-        ("every other item gone", every_other_gone),
-        ("emptied", {k: v for k, v in deleted.items() if False}),
-        ("instance attributes (split table)", vars(_Slots())),
-        ("once held an int key", once_int_keyed),
-        ("str subclass key", subclass_key),
-        ("NaN after deletions", nan_after_deletions),
-        ("two-byte hash index", {f"key{i}": i for i in range(300)}),
-        ("four-byte hash index", {f"key{i}": str(i) for i in range(50_000)}),
-        ("nested, deleted", {"outer": deleted, "list": [deleted, every_other_gone]}),
+        ("empty", {"empty": {}, "mark": _MARK}, "orjson"),
+        ("deleted items", deleted, "orjson"),
+        ("every other item gone", every_other_gone, "orjson"),
+        ("every item deleted", {"emptied": emptied, "mark": _MARK}, "orjson"),
+        ("instance attributes (split table)", vars(_Attributes()), "orjson"),
+        ("once held an int key", once_int_keyed, "orjson"),
+        ("two-byte hash index", {f"key{i}": _MARK for i in range(300)}, "orjson"),
+        ("four-byte hash index", {f"key{i}": _MARK for i in range(50_000)}, "orjson"),
+        ("nested, deleted", {"outer": deleted, "list": [deleted, every_other_gone]}, "orjson"),
+        ("str subclass key", {"a": _MARK, _Key("b"): 2}, "json.dumps"),
+        ("NaN after deletions", nan_after_deletions, "json.dumps"),
+        ("int key", {"a": _MARK, 2: "two"}, "json.dumps"),
     ]
 
 
-@pytest.mark.parametrize(("shape", "obj"), _table_shapes(), ids=[name for name, _ in _table_shapes()])
-def test_dicts_of_every_table_shape_are_written_like_json_dumps(shape: str, obj: dict[Any, Any]) -> None:
+@pytest.mark.parametrize(
+    ("shape", "obj", "writer"), _table_shapes(), ids=[name for name, _, _ in _table_shapes()]
+)
+def test_dicts_of_every_table_shape_are_written_like_json_dumps(
+    shape: str, obj: dict[Any, Any], writer: str
+) -> None:
     check_dumps(obj)
-    if all(type(k) is str for k in obj) and "NaN" not in shape:
-        # orjson's own output, byte for byte, where it is json.dumps' value.
-        assert fj.dumps_text(obj) == orjson.dumps(obj).decode()
+    text = fj.dumps_text(obj)
+    if writer == "orjson":  # orjson's own output, byte for byte, where it is json.dumps' value
+        assert text == orjson.dumps(obj).decode()
+        assert "1e-7" in text
+    else:
+        assert text == ref_dumps(obj)
+        assert "1e-07" in text
 
 
 @SOME
@@ -919,5 +942,7 @@ def test_dicts_with_deleted_items_are_written_like_json_dumps(
     keys = list(obj)
     for key in data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([])):
         del obj[key]
-    check_dumps(obj)
-    check_dumps({"wrapped": obj, "items": [obj, obj]})
+    obj["mark"] = _MARK  # after the deletions; json.dumps would write it as 1e-07
+    for payload in (obj, {"wrapped": obj, "items": [obj, obj]}):
+        check_dumps(payload)
+        assert fj.dumps_text(payload) == orjson.dumps(payload).decode()

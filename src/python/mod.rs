@@ -41,7 +41,7 @@ mod _core {
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        super::dict_entries::prove(m.py())?;
+        super::dict_entries::prove(m.py());
         super::py_objects::init(m)
     }
 }
