@@ -334,7 +334,17 @@ async def test_a_second_concurrent_receive_is_a_clear_error() -> None:
     async def send(message: Any) -> None:
         sent.append(message)
 
-    ws = WebSocket(scope(), receive_stream.receive, send)
+    receives = 0
+    first_is_waiting = anyio.Event()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal receives
+        receives += 1
+        if receives == 2:  # the one after accept's 'connect': `first` is in receive_text()
+            first_is_waiting.set()
+        return await receive_stream.receive()
+
+    ws = WebSocket(scope(), receive, send)
     await send_stream.send(CONNECT)
     await ws.accept()
     results: list[Any] = []
@@ -347,7 +357,8 @@ async def test_a_second_concurrent_receive_is_a_clear_error() -> None:
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(first)
-        await anyio.sleep(0.01)
+        # Not a sleep: on a loaded machine `first` may not have started within any fixed time.
+        await first_is_waiting.wait()
         with pytest.raises(RuntimeError, match="another task is already waiting"):
             await ws.receive_text()
         await send_stream.send({"type": "websocket.disconnect", "code": 1001})
