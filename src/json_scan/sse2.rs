@@ -41,9 +41,15 @@ struct Carry {
     digits: usize,
 }
 
-/// The scan of `raw` (see the parent module). Only called where SSE2 is there: every x86-64 CPU.
+/// The scan of `raw` (see the parent module).
+///
+/// # Safety
+/// SSE2 is there: every x86-64 CPU. (The SIMD functions here are `unsafe fn`s, not safe ones
+/// with `#[target_feature]`, which need Rust 1.86, nor calls of intrinsics made safe in 1.87:
+/// the sdist builds with Cargo.toml's `rust-version`.)
+#[allow(unsafe_code)]
 #[target_feature(enable = "sse2")]
-pub fn scan(raw: &[u8]) -> LoadsScan {
+pub unsafe fn scan(raw: &[u8]) -> LoadsScan {
     let mut carry = Carry::default();
     let mut blocks = raw.chunks_exact(BLOCK);
     for block in blocks.by_ref() {
@@ -69,8 +75,12 @@ pub fn scan(raw: &[u8]) -> LoadsScan {
 }
 
 /// The classes of a 64-byte block, 16 bytes at a time.
+///
+/// # Safety
+/// As [`scan`].
+#[allow(unsafe_code)]
 #[target_feature(enable = "sse2")]
-fn classify(block: &[u8]) -> Classes {
+unsafe fn classify(block: &[u8]) -> Classes {
     let mut classes = Classes::default();
     for (lane, bytes) in block.chunks_exact(16).enumerate() {
         let v = load(bytes);
@@ -91,9 +101,13 @@ fn classify(block: &[u8]) -> Classes {
     classes
 }
 
-/// Sixteen bytes as a vector (two plain loads: no pointer, no `unsafe`).
+/// Sixteen bytes as a vector (two plain loads: no pointer).
+///
+/// # Safety
+/// As [`scan`].
+#[allow(unsafe_code)]
 #[target_feature(enable = "sse2")]
-fn load(bytes: &[u8]) -> __m128i {
+unsafe fn load(bytes: &[u8]) -> __m128i {
     let word = |at: usize| {
         let mut word = [0u8; 8];
         if let Some(src) = bytes.get(at..at + 8) {
@@ -105,8 +119,12 @@ fn load(bytes: &[u8]) -> __m128i {
 }
 
 /// The top bit of each byte of a comparison's result, as 16 bits.
+///
+/// # Safety
+/// As [`scan`].
+#[allow(unsafe_code)]
 #[target_feature(enable = "sse2")]
-fn bits(mask: __m128i) -> u64 {
+unsafe fn bits(mask: __m128i) -> u64 {
     u64::from(_mm_movemask_epi8(mask) as u16)
 }
 
