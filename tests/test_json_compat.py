@@ -914,11 +914,9 @@ def _table_shapes() -> list[tuple[str, dict[Any, Any], str]]:
 
 
 @pytest.mark.parametrize(
-    ("shape", "obj", "writer"), _table_shapes(), ids=[name for name, _, _ in _table_shapes()]
+    ("obj", "writer"), [pytest.param(obj, writer, id=name) for name, obj, writer in _table_shapes()]
 )
-def test_dicts_of_every_table_shape_are_written_like_json_dumps(
-    shape: str, obj: dict[Any, Any], writer: str
-) -> None:
+def test_dicts_of_every_table_shape_are_written_like_json_dumps(obj: dict[Any, Any], writer: str) -> None:
     check_dumps(obj)
     text = fj.dumps_text(obj)
     if writer == "orjson":  # orjson's own output, byte for byte, where it is json.dumps' value

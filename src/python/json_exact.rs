@@ -101,13 +101,13 @@ unsafe fn walk_container(
         if !enter(depth, deepest) {
             return false;
         }
-        // Read directly where proven (deleted items have a NULL value); else PyDict_Next.
+        // Read directly where proven (deleted items have a NULL value); else PyDict_Next. No
+        // key check there: a table of str keys holds exact str only (CPython turns it into a
+        // table of any keys at the first other key).
         if let Some(entries) = str_key_entries(obj) {
-            return entries.iter().all(|entry| {
-                entry.value.is_null()
-                    || (ffi::Py_TYPE(entry.key) == &raw mut ffi::PyUnicode_Type
-                        && walk(entry.value, depth, deepest))
-            });
+            return entries
+                .iter()
+                .all(|entry| entry.value.is_null() || walk(entry.value, depth, deepest));
         }
         let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
         while ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) != 0 {
