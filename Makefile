@@ -55,8 +55,14 @@ venv: $(STAMP) ## Create .venv and install requirements-dev.txt (again only when
 build-dev: venv ## Build ferrosocket (Cargo profile `fast`) into .venv
 	$(VENV_ENV) $(VENV)/bin/maturin develop --profile fast
 
-build-release: venv ## Build ferrosocket (fat-LTO release) into .venv, for benchmarks
-	$(VENV_ENV) $(VENV)/bin/maturin develop --release
+# The release build is profile-guided (scripts/pgo_profile.sh: an instrumented build trained on
+# scripts/pgo_training.py) when an llvm-profdata of rustc's LLVM is found, as the wheels are;
+# target/release/pgo.txt records which (benches/report.py prints it with every result).
+build-release: venv ## Build ferrosocket (fat-LTO release, profile-guided as the wheels) into .venv, for benchmarks
+	@flags="$$($(VENV_ENV) MATURIN=$(VENV)/bin/maturin scripts/pgo_profile.sh $(abspath $(PY)))" && \
+	$(VENV_ENV) RUSTFLAGS="$${RUSTFLAGS:+$$RUSTFLAGS }$$flags" $(VENV)/bin/maturin develop --release && \
+	if [ -n "$$flags" ]; then scripts/pgo_check.sh python/ferrosocket/_core*.so; fi && \
+	echo "$${flags:+profile-guided, $${flags#*=}}" > target/release/pgo.txt
 
 test: build-dev ## All tests: cargo test (pure Rust core) then pytest
 	cargo test
@@ -155,7 +161,7 @@ fuzz: venv ## atheris harnesses (tests/fuzz/), each FUZZ_SECONDS, on a coverage-
 
 # Shipping: the wheel users install, tested as installed; the GitHub Actions workflows.
 .PHONY: wheel wheel-test actionlint
-wheel: venv ## Release wheel (fat LTO, manylinux2014 via zig) and sdist into dist/, auditwheel-checked
+wheel: venv ## Release wheel (fat LTO, profile-guided, manylinux2014 via zig) and sdist into dist/, auditwheel-checked
 	VENV=$(VENV) scripts/build_wheel.sh
 
 wheel-test: wheel ## Install dist/'s wheel in a fresh venv outside the tree, run the core suite; the sdist; metadata

@@ -91,7 +91,8 @@ def snapshot_ferrosocket(dest: Path, source: Path | None = None) -> dict[str, An
     The benchmark processes import this copy (``PYTHONPATH``), so a ``maturin develop`` run by
     someone else meanwhile cannot swap the extension under a measurement. Returns which Cargo
     profile the extension came from: its bytes against the last ``maturin develop --release``
-    (target/release) and ``--profile fast`` (target/fast) outputs."""
+    (target/release, profile-guided or not: target/release/pgo.txt) and ``--profile fast``
+    (target/fast) outputs."""
     if source is None:
         spec = importlib.util.find_spec("ferrosocket")  # finds the package without importing it
         if spec is None or not spec.submodule_search_locations:
@@ -104,7 +105,11 @@ def snapshot_ferrosocket(dest: Path, source: Path | None = None) -> dict[str, An
     digest = _sha1(extensions[0])
     profile = "unknown (matches neither target/release nor target/fast)"
     if digest == _sha1(ROOT / "target" / "release" / "libferrosocket.so"):
-        profile = "release (fat LTO, codegen-units=1)"
+        # `make build-release` records whether the build was profile-guided, and with which profile.
+        pgo_record = ROOT / "target" / "release" / "pgo.txt"
+        pgo = pgo_record.read_text().strip() if pgo_record.exists() else ""
+        pgo = f"profile-guided: {Path(pgo.split(', ', 1)[-1]).name}" if pgo else "not profile-guided"
+        profile = f"release (fat LTO, codegen-units=1, {pgo})"
     elif digest == _sha1(ROOT / "target" / "fast" / "libferrosocket.so"):
         profile = "fast (no LTO, codegen-units=16)"
     return {"package": str(source), "extension": extensions[0].name, "sha1": digest, "profile": profile}

@@ -5,8 +5,10 @@
 #   scripts/build_wheel.sh            (or `make wheel`, which installs requirements-dev.txt first)
 #
 # * The wheel: `maturin build --release` (Cargo's release profile: fat LTO, one codegen unit),
-#   linked with zig (`ziglang` from PyPI, pinned in requirements-dev.txt) against glibc 2.17's
-#   symbol versions, so it is manylinux2014 whatever glibc this machine has. It is built for the
+#   profile-guided (scripts/pgo_profile.sh; without PGO if no llvm-profdata of rustc's LLVM is
+#   found, unless FERROSOCKET_PGO=required), linked with zig (`ziglang` from PyPI, pinned in
+#   requirements-dev.txt) against glibc 2.17's symbol versions, so it is manylinux2014 whatever
+#   glibc this machine has. It is built for the
 #   venv's interpreter; CI (.github/workflows/wheels.yml) builds the other versions and platforms.
 #   Its own target directory (target/wheel) keeps it from invalidating the dev and bench builds.
 # * The sdist: `maturin sdist`.
@@ -30,10 +32,30 @@ plat="manylinux2014_${arch}"
 mkdir -p "$OUT"
 rm -f "$OUT"/ferrosocket-*.whl "$OUT"/ferrosocket-*.tar.gz
 
-echo "== maturin build --release --zig --compatibility manylinux2014 (fat LTO, 1 codegen unit)"
+echo "== profile-guided optimisation: the profile (scripts/pgo_profile.sh)"
 start=$SECONDS
-maturin build --release --zig --compatibility manylinux2014 --interpreter "$PY" \
-    --target-dir target/wheel --out "$OUT"
+wheel_args=(--zig --compatibility manylinux2014)  # the profile's build must use them too
+pgo_flags=$(scripts/pgo_profile.sh "$PY" "${wheel_args[@]}")
+echo "profile made in $((SECONDS - start)) s: ${pgo_flags:-none, the wheel is built without PGO}"
+
+echo "== maturin build --release ${wheel_args[*]} (fat LTO, 1 codegen unit, the profile)"
+start=$SECONDS
+# zig's linker strips the symbols pgo_check.sh compares: it reads LLVM's warnings instead (one per
+# function without profile data, in a log: several hundred, for the standard library's).
+build_log=$(mktemp)
+if [[ -n $pgo_flags ]]; then
+    pgo_flags="$pgo_flags -Cllvm-args=-pgo-warn-missing-function"
+fi
+if ! RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$pgo_flags" maturin build --release "${wheel_args[@]}" \
+    --interpreter "$PY" --target-dir target/wheel --out "$OUT" >"$build_log" 2>&1; then
+    cat "$build_log"
+    exit 1
+fi
+grep -v 'no profile data available for function' "$build_log" || true
+if [[ -n $pgo_flags ]]; then
+    scripts/pgo_check.sh --log "$build_log"
+fi
+rm -f "$build_log"
 echo "release wheel built in $((SECONDS - start)) s"
 
 echo "== maturin sdist"
