@@ -59,9 +59,10 @@ build-dev: venv ## Build ferrosocket (Cargo profile `fast`) into .venv
 # scripts/pgo_training.py) when an llvm-profdata of rustc's LLVM is found, as the wheels are;
 # target/release/pgo.txt records which (benches/report.py prints it with every result).
 build-release: venv ## Build ferrosocket (fat-LTO release, profile-guided as the wheels) into .venv, for benchmarks
-	@flags="$$($(VENV_ENV) MATURIN=$(VENV)/bin/maturin scripts/pgo_profile.sh $(abspath $(PY)))" && \
-	$(VENV_ENV) RUSTFLAGS="$${RUSTFLAGS:+$$RUSTFLAGS }$$flags" $(VENV)/bin/maturin develop --release && \
-	if [ -n "$$flags" ]; then scripts/pgo_check.sh python/ferrosocket/_core*.so; fi && \
+	@set -e; flags="$$($(VENV_ENV) MATURIN=$(VENV)/bin/maturin scripts/pgo_profile.sh $(abspath $(PY)))"; \
+	if [ -n "$$flags" ]; then export RUSTFLAGS="$${RUSTFLAGS:+$$RUSTFLAGS }$$flags"; fi; \
+	$(VENV_ENV) $(VENV)/bin/maturin develop --release; \
+	if [ -n "$$flags" ]; then scripts/pgo_check.sh python/ferrosocket/_core*.so; fi; \
 	echo "$${flags:+profile-guided, $${flags#*=}}" > target/release/pgo.txt
 
 test: build-dev ## All tests: cargo test (pure Rust core) then pytest

@@ -44,9 +44,10 @@ start=$SECONDS
 # function without profile data, in a log: several hundred, for the standard library's).
 build_log=$(mktemp)
 if [[ -n $pgo_flags ]]; then
-    pgo_flags="$pgo_flags -Cllvm-args=-pgo-warn-missing-function"
+    export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$pgo_flags -Cllvm-args=-pgo-warn-missing-function"
+    touch src/lib.rs  # the crate is compiled (and its warnings logged) even if Cargo finds it fresh
 fi
-if ! RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$pgo_flags" maturin build --release "${wheel_args[@]}" \
+if ! maturin build --release "${wheel_args[@]}" \
     --interpreter "$PY" --target-dir target/wheel --out "$OUT" >"$build_log" 2>&1; then
     cat "$build_log"
     exit 1

@@ -5,6 +5,7 @@
 #   flags="$(scripts/pgo_profile.sh PYTHON [MATURIN_BUILD_ARGS...])"
 #   RUSTFLAGS="$RUSTFLAGS $flags" maturin build --release MATURIN_BUILD_ARGS...   (or develop)
 #   scripts/pgo_check.sh path/to/_core.so     # did the build use it?
+#   scripts/pgo_profile.sh --find-profdata    # prints the llvm-profdata it would use, or exits 1
 #
 # 1. An instrumented release build (-Cprofile-generate): `maturin build --release` for PYTHON
 #    with MATURIN_BUILD_ARGS, in its own target directory (target/pgo-instrumented); only run
@@ -16,9 +17,9 @@
 #    it, <same name>.symbols lists the instrumented build's function symbols, for pgo_check.sh.
 #
 # The profile names functions by their symbols, which carry a hash of the crate's Cargo metadata:
-# it only fits a build by the same rustc with the same target and linker settings, so pass the
-# real build's arguments that change them (--target, --zig; `maturin develop --release` matches
-# no arguments). llvm-profdata must be the one of rustc's own LLVM: rustup's llvm-tools
+# it only fits a build by the same rustc for the same target in the same Cargo environment, so
+# pass the real build's arguments that change them (--target; --zig, whose cargo-zigbuild sets
+# Cargo variables; `maturin develop --release` matches no arguments). llvm-profdata must be the one of rustc's own LLVM: rustup's llvm-tools
 # component, else `llvm-profdata-<major>` (Debian's llvm-<major> package), else `llvm-profdata`
 # of that major.
 #
@@ -27,6 +28,22 @@
 # FERROSOCKET_PGO=off skips PGO. MATURIN (default: maturin) is the maturin to run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+host=$(rustc -vV | sed -n 's/^host: //p')
+profdata=""
+for candidate in "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" \
+    "$(command -v "llvm-profdata-$llvm_major" || true)" "$(command -v llvm-profdata || true)"; do
+    if [[ -x $candidate ]] && "$candidate" merge --version 2>/dev/null | grep -q "LLVM version $llvm_major\."; then
+        profdata=$candidate
+        break
+    fi
+done
+if [[ ${1:-} == --find-profdata ]]; then
+    [[ -n $profdata ]] && echo "$profdata"
+    [[ -n $profdata ]]
+    exit
+fi
 
 python=${1:?usage: scripts/pgo_profile.sh PYTHON [MATURIN_BUILD_ARGS...]}
 shift
@@ -39,17 +56,6 @@ skip() {
     exit 0
 }
 [[ $mode == off ]] && skip "FERROSOCKET_PGO=off"
-
-llvm_major=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
-host=$(rustc -vV | sed -n 's/^host: //p')
-profdata=""
-for candidate in "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" \
-    "$(command -v "llvm-profdata-$llvm_major" || true)" "$(command -v llvm-profdata || true)"; do
-    if [[ -x $candidate ]] && "$candidate" merge --version 2>/dev/null | grep -q "LLVM version $llvm_major\."; then
-        profdata=$candidate
-        break
-    fi
-done
 [[ -n $profdata ]] || skip "no llvm-profdata of rustc's LLVM $llvm_major (rustup component add llvm-tools, or Debian's llvm-$llvm_major)"
 
 work=$(mktemp -d)
@@ -66,7 +72,7 @@ if ! RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$generate" "$maturin" build --release \
     "$@" >&2; then
     skip "the instrumented build failed"
 fi
-"$python" -m zipfile -e "$work"/wheel/ferrosocket-*.whl "$work/site" >&2
+"$python" -m zipfile -e "$work"/wheel/ferrosocket-*.whl "$work/site" >&2 || skip "the instrumented wheel could not be unpacked"
 
 echo "pgo: 2/3 training run (scripts/pgo_training.py)" >&2
 if ! PYTHONPATH="$work/site" LLVM_PROFILE_FILE="$work/training/ferrosocket-%p-%m.profraw" \
@@ -75,8 +81,9 @@ if ! PYTHONPATH="$work/site" LLVM_PROFILE_FILE="$work/training/ferrosocket-%p-%m
 fi
 
 echo "pgo: 3/3 merge" >&2
+compgen -G "$work/training/*.profraw" >/dev/null || skip "the training run wrote no raw profile"
+"$profdata" merge -o "$work/merged.profdata" "$work"/training/*.profraw >&2 || skip "llvm-profdata merge failed"
 mkdir -p target/pgo
-"$profdata" merge -o "$work/merged.profdata" "$work"/training/*.profraw >&2
 digest=$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$work/merged.profdata")
 out="$PWD/target/pgo/ferrosocket-$digest.profdata"
 find target/pgo -name 'ferrosocket-*' ! -name "ferrosocket-$digest.*" -delete
