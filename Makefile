@@ -57,13 +57,13 @@ build-dev: venv ## Build ferrosocket (Cargo profile `fast`) into .venv
 
 # The release build is profile-guided (scripts/pgo_profile.sh: an instrumented build trained on
 # scripts/pgo_training.py) when an llvm-profdata of rustc's LLVM is found, as the wheels are;
-# target/release/pgo.txt records which (benches/report.py prints it with every result).
+# target/release/pgo.txt records its profile, if any (benches/report.py names it in every result).
 build-release: venv ## Build ferrosocket (fat-LTO release, profile-guided as the wheels) into .venv, for benchmarks
 	@set -e; flags="$$($(VENV_ENV) MATURIN=$(VENV)/bin/maturin scripts/pgo_profile.sh $(abspath $(PY)))"; \
 	if [ -n "$$flags" ]; then export RUSTFLAGS="$${RUSTFLAGS:+$$RUSTFLAGS }$$flags"; fi; \
 	$(VENV_ENV) $(VENV)/bin/maturin develop --release; \
 	if [ -n "$$flags" ]; then scripts/pgo_check.sh python/ferrosocket/_core*.so; fi; \
-	echo "$${flags:+profile-guided, $${flags#*=}}" > target/release/pgo.txt
+	echo "$${flags#*=}" > target/release/pgo.txt
 
 test: build-dev ## All tests: cargo test (pure Rust core) then pytest
 	cargo test

@@ -105,10 +105,10 @@ def snapshot_ferrosocket(dest: Path, source: Path | None = None) -> dict[str, An
     digest = _sha1(extensions[0])
     profile = "unknown (matches neither target/release nor target/fast)"
     if digest == _sha1(ROOT / "target" / "release" / "libferrosocket.so"):
-        # `make build-release` records whether the build was profile-guided, and with which profile.
+        # `make build-release` records the profile the build was guided by (empty: none).
         pgo_record = ROOT / "target" / "release" / "pgo.txt"
-        pgo = pgo_record.read_text().strip() if pgo_record.exists() else ""
-        pgo = f"profile-guided: {Path(pgo.split(', ', 1)[-1]).name}" if pgo else "not profile-guided"
+        profile_path = pgo_record.read_text().strip() if pgo_record.exists() else ""
+        pgo = f"profile-guided: {Path(profile_path).name}" if profile_path else "not profile-guided"
         profile = f"release (fat LTO, codegen-units=1, {pgo})"
     elif digest == _sha1(ROOT / "target" / "fast" / "libferrosocket.so"):
         profile = "fast (no LTO, codegen-units=16)"

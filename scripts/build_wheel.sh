@@ -45,7 +45,6 @@ start=$SECONDS
 build_log=$(mktemp)
 if [[ -n $pgo_flags ]]; then
     export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$pgo_flags -Cllvm-args=-pgo-warn-missing-function"
-    touch src/lib.rs  # the crate is compiled (and its warnings logged) even if Cargo finds it fresh
 fi
 if ! maturin build --release "${wheel_args[@]}" \
     --interpreter "$PY" --target-dir target/wheel --out "$OUT" >"$build_log" 2>&1; then
