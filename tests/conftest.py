@@ -188,6 +188,7 @@ CORE_SUITE = frozenset(
         "test_comparisons.py",
         "test_copy_pickle.py",
         "test_diff_datastructures.py",
+        "test_diff_edge_cases.py",
         "test_diff_websocket.py",
         "test_hardening.py",
         "test_headers_cache.py",

@@ -157,5 +157,5 @@ def test_typing_fixture_app_runs() -> None:
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.send"]
     assert sent[1]["text"] == '{"hello":"kitchen"}'
     assert sent[2]["text"] == '{"echo":{"n":1},"path":"/chat"}'
-    assert user_app.describe(user_app.construct(scope))["tags"] == ["a", "b"]
-    assert user_app.describe(user_app.construct(scope))["port"] == 8080
+    assert user_app.describe(user_app.construct(scope, receive, send))["tags"] == ["a", "b"]
+    assert user_app.describe(user_app.construct(scope, receive, send))["port"] == 8080

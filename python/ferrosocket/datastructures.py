@@ -81,6 +81,10 @@ class URL(str):
     def __reduce__(self) -> tuple[type[URL], tuple[str]]:
         return (self.__class__, (str(self),))
 
+    # Starlette's URL has neither `__bool__` nor `__len__`: every URL is true, the empty one too.
+    def __bool__(self) -> bool:
+        return True
+
     # Read-only, as Starlette's properties are: a URL whose `.path` could be reassigned would no
     # longer match its own text. (The slots are filled in Rust, past this method.)
     def __setattr__(self, name: str, value: Any) -> None:
@@ -157,7 +161,10 @@ class URL(str):
     def remove_query_params(self, keys: str | Sequence[str]) -> URL:
         if isinstance(keys, str):
             keys = [keys]
-        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in keys]
+        # Starlette pops each key from a dict of the pairs: `keys` is iterated once, and each
+        # must hash.
+        removed = {key: None for key in keys}
+        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in removed]
         return self.replace(query=urlencode(pairs))
 
     def __repr__(self) -> str:
@@ -293,6 +300,9 @@ class MutableHeaders(Headers):
 
     def __len__(self) -> int:
         return len(self._list)
+
+    # A `Mapping` (as Starlette's is): not a sequence, whatever `__getitem__` and `__len__` say.
+    __reversed__ = None
 
     # `==` and `!=` are the base class's: `sorted(self._list) == sorted(other._list)` for any
     # Headers, Starlette's own left to its `__eq__` (docs/differences.md).

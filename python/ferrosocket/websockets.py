@@ -145,7 +145,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     __slots__ = ("_receive", "_send", "_base_url", "_state", "__dict__", "__weakref__")
 
-    def __init__(self, scope: Any, receive: Any = None, send: Any = None) -> None:
+    def __init__(self, scope: Any, receive: Any, send: Any) -> None:
         self._receive = receive
         self._send = send
 
@@ -260,7 +260,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         try:
             await self._send(pending.message)
         except BaseException as exc:
-            self._send_failed(pending, exc)  # raises WebSocketDisconnect(1006) if the peer is gone
+            lost = self._send_failed(pending, exc)  # WebSocketDisconnect(1006) if the peer is gone
+            if lost is not None:
+                raise lost  # noqa: B904 (chained like Starlette)
             raise
         self._commit(pending)
 
@@ -299,7 +301,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         try:
             await self._send(pending.message)
         except BaseException as exc:
-            self._send_failed(pending, exc)
+            lost = self._send_failed(pending, exc)
+            if lost is not None:
+                raise lost  # noqa: B904
             raise
         self._commit(pending)
 
@@ -375,7 +379,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         try:
             await self._send(pending.message)
         except BaseException as exc:
-            self._send_failed(pending, exc)
+            lost = self._send_failed(pending, exc)
+            if lost is not None:
+                raise lost  # noqa: B904
             raise
         self._commit(pending)
 

@@ -14,11 +14,18 @@ use super::tools::type_name;
 pub fn new_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
     let kwargs = PyDict::new(py);
     kwargs.set_item("module", "ferrosocket._core")?;
-    Ok(py
+    let class: Bound<'_, PyType> = py
         .import("collections")?
         .getattr("namedtuple")?
         .call(("Address", ("host", "port")), Some(&kwargs))?
-        .cast_into()?)
+        .cast_into()?;
+    // Starlette's is a `typing.NamedTuple` (`host: str`, `port: int`, postponed annotations):
+    // `typing.get_type_hints(Address)` reads these.
+    let annotations = PyDict::new(py);
+    annotations.set_item("host", "str")?;
+    annotations.set_item("port", "int")?;
+    class.setattr("__annotations__", annotations)?;
+    Ok(class)
 }
 
 /// `cls(*host_port)`. A tuple or list of two items (what servers put in the scope) becomes an

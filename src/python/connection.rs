@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use pyo3::exceptions::{PyAssertionError, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyString};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::state::{self, Incoming, Outgoing, ReceivePhase, State, StateError};
@@ -420,18 +420,25 @@ impl Connection {
 
 #[pymethods]
 impl Connection {
+    /// Takes the scope from `WebSocket(scope, receive, send)`'s arguments, whatever else they
+    /// hold: the arguments are the class's `__init__`'s to check (Starlette's signature and
+    /// errors, or a subclass's own).
     #[new]
-    #[pyo3(signature = (scope, receive = None, send = None))]
-    fn new(
-        scope: Bound<'_, PyAny>,
-        receive: Option<Bound<'_, PyAny>>,
-        send: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let _ = (receive, send); // Held by the Python subclass.
-        let py = scope.py();
-        let kind = scope.get_item(intern!(py, "type"))?;
-        if !kind.eq(intern!(py, "websocket"))? {
-            return Err(PyAssertionError::new_err(()));
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let py = args.py();
+        let scope = match args.get_item(0) {
+            Ok(scope) => Some(scope),
+            Err(_) => match kwargs {
+                Some(kwargs) => kwargs.get_item(intern!(py, "scope"))?,
+                None => None,
+            },
+        };
+        if let Some(scope) = &scope {
+            let kind = scope.get_item(intern!(py, "type"))?;
+            if !kind.eq(intern!(py, "websocket"))? {
+                return Err(PyAssertionError::new_err(()));
+            }
         }
         Ok(Connection {
             client_state: StateCell::new(State::Connecting),
@@ -439,7 +446,7 @@ impl Connection {
             moving_to: MaybeStateCell(AtomicU8::new(NO_STATE)),
             receiving: ReceiveSlot(AtomicU8::new(IDLE)),
             refs: Mutex::new(Refs {
-                scope: Some(scope.unbind()),
+                scope: scope.map(Bound::unbind),
                 ..Refs::default()
             }),
         })
@@ -675,18 +682,24 @@ impl Connection {
         }
     }
 
-    /// The server's send raised `exc` (or was cancelled): the state stays. An `OSError` that
-    /// means the peer is gone raises `WebSocketDisconnect(1006)` (the app side is then over);
-    /// otherwise returns, and the caller re-raises `exc`.
-    fn _send_failed(&self, sent: &Bound<'_, PendingSend>, exc: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// The server's send raised `exc` (or was cancelled): the state stays. Returns the
+    /// `WebSocketDisconnect(1006)` to raise instead for an `OSError` that means the peer is gone
+    /// (the app side is then over), else None and the caller re-raises `exc`. Returned, not
+    /// raised: raised in Python's `except` block, it keeps `exc` as its `__context__`.
+    fn _send_failed(
+        &self,
+        sent: &Bound<'_, PendingSend>,
+        exc: &Bound<'_, PyAny>,
+    ) -> Option<Py<PyAny>> {
         let sent = sent.get();
         if let Some(to) = sent.commit_to {
             self.moving_to.clear_if(to);
         }
         if sent.oserror_is_disconnect && exc.is_instance_of::<pyo3::exceptions::PyOSError>() {
-            return Err(self._lost_in_send(exc.py()));
+            let py = exc.py();
+            return Some(self._lost_in_send(py).into_value(py).into_any());
         }
-        Ok(())
+        None
     }
 
     /// The server's send of a data message raised `OSError`: the peer is gone. Returns the
@@ -709,7 +722,9 @@ impl Connection {
     ) -> PyResult<(Bound<'py, PyAny>, bool)> {
         let py = subprotocol.py();
         let scope = self.scope(py)?;
-        let message = outgoing::accept_message(&scope, Some(subprotocol), Some(headers))?;
+        // Starlette sends `headers or []`: any empty value is no headers.
+        let headers = Some(headers).filter(|h| h.is_none() || h.is_truthy().unwrap_or(true));
+        let message = outgoing::accept_message(&scope, Some(subprotocol), headers)?;
         let connect_first = self.client_state.get() == State::Connecting;
         if connect_first && claim_receive {
             self._begin_receive(py)?;

@@ -7,13 +7,14 @@ use std::sync::OnceLock;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::{decode_latin1, lower_latin1};
 use crate::lazy::get_or_build;
 
 use super::compare::{is_starlette_instance, rich_compare};
 use super::py_objects::{imported, mutable_headers_class};
+use super::tools::generic_alias;
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -160,7 +161,10 @@ pub fn with_lookup_key<R>(key: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) ->
 pub fn lookup_key(key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(text) = key.cast::<PyString>() {
         if key.is_exact_instance_of::<PyString>() {
-            let text = text.to_cow()?;
+            // A lone surrogate fails here (UTF-8): Python's latin-1 encode gives its error.
+            let Ok(text) = text.to_cow() else {
+                return Err(encode_error(key));
+            };
             return lower_latin1(&text).ok_or_else(|| encode_error(key));
         }
     }
@@ -405,6 +409,15 @@ impl Headers {
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.items_list(py)
+    }
+
+    /// `Headers[str]`: a `GenericAlias`, as for Starlette's (a `Mapping`).
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
     }
 
     fn getlist<'py>(&self, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {

@@ -49,6 +49,8 @@ pub struct Imported {
     pub query_params_from_pickle: Py<PyAny>,
     /// `_core.Address`, the class of `websocket.client` (made here: [`address::new_class`]).
     pub address: Py<PyType>,
+    /// `types.GenericAlias`, what `Headers[str]` and the like give (see `tools::generic_alias`).
+    pub generic_alias: Py<PyAny>,
 }
 
 static IMPORTED: OnceLock<Imported> = OnceLock::new();
@@ -74,6 +76,7 @@ pub fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         checknetloc: py.import("urllib.parse")?.getattr("_checknetloc")?.unbind(),
         query_params_from_pickle: module.getattr("_query_params_from_pickle")?.unbind(),
         address: address.unbind(),
+        generic_alias: py.import("types")?.getattr("GenericAlias")?.unbind(),
     };
     // A second initialisation (another interpreter) keeps the first set; this one is dropped
     // here, outside the cell.

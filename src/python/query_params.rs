@@ -12,6 +12,7 @@ use crate::query::QueryPairs;
 
 use super::compare::{is_starlette_instance, rich_compare};
 use super::py_objects::imported;
+use super::tools::{generic_alias, unpack_pair};
 
 /// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
 #[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
@@ -56,8 +57,9 @@ fn collect_pairs<'py>(
     } else {
         value.clone()
     };
+    // `{k: v for k, v in items}`: any two-item iterable is a pair, with Python's errors.
     for item in items.try_iter()? {
-        out.push(item?.extract()?);
+        out.push(unpack_pair(&item?)?);
     }
     Ok(())
 }
@@ -125,13 +127,25 @@ impl QueryParams {
         })
     }
 
+    /// `QueryParams[str]`: a `GenericAlias`, as for Starlette's (a `Mapping`).
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
+    }
+
     fn getlist<'py>(
         &self,
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let values = if let Ok(key) = key.cast::<PyString>() {
-            let key = key.to_cow()?;
+            // A key Rust cannot hold (a lone surrogate) equals no pair's key.
+            let Ok(key) = key.to_cow() else {
+                return Ok(PyList::empty(py));
+            };
             self.pairs
                 .iter()
                 .filter(|(k, _)| *k == key.as_ref())

@@ -1,10 +1,12 @@
 //! One helper for each recurring PyO3 chore: reading a key from a message or a scope, naming a
-//! type in an error, telling bytes-like objects apart.
+//! type in an error, telling bytes-like objects apart, unpacking a pair, subscripting a class.
 
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyType};
+
+use super::py_objects::imported;
 
 /// `mapping[key]`, or `None` when the key is missing (`KeyError`). A plain `dict` is read
 /// directly; anything else, dict subclasses included, through its own `__getitem__`, so an
@@ -56,4 +58,43 @@ pub fn is_bytes_like(obj: &Bound<'_, PyAny>) -> bool {
     obj.is_instance_of::<PyBytes>()
         || obj.is_instance_of::<PyByteArray>()
         || obj.is_instance_of::<PyMemoryView>()
+}
+
+/// `a, b = obj` for any iterable, with Python's own errors.
+pub fn unpack_pair<'py>(
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let mut items = obj.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "cannot unpack non-iterable {} object",
+            type_name(obj)
+        ))
+    })?;
+    let first = items.next().transpose()?;
+    let second = items.next().transpose()?;
+    match (first, second) {
+        (Some(a), Some(b)) => {
+            if items.next().transpose()?.is_some() {
+                return Err(PyValueError::new_err(
+                    "too many values to unpack (expected 2)",
+                ));
+            }
+            Ok((a, b))
+        }
+        (first, _) => Err(PyValueError::new_err(format!(
+            "not enough values to unpack (expected 2, got {})",
+            usize::from(first.is_some())
+        ))),
+    }
+}
+
+/// `cls[item]` for a class that is generic in Starlette (a `Mapping`): `types.GenericAlias`.
+pub fn generic_alias<'py>(
+    cls: &Bound<'py, PyType>,
+    item: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    imported(cls.py())?
+        .generic_alias
+        .bind(cls.py())
+        .call1((cls, item))
 }

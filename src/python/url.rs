@@ -8,7 +8,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
-use super::tools::get_or;
+use super::tools::{get_or, type_name, unpack_pair};
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
@@ -99,34 +99,6 @@ fn host_header<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Option<HostValue<'py>
     Ok(None)
 }
 
-/// `a, b = obj` for any iterable, with Python's own errors.
-fn unpack_pair<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let mut items = obj.try_iter().map_err(|_| {
-        let name = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        PyTypeError::new_err(format!("cannot unpack non-iterable {name} object"))
-    })?;
-    let first = items.next().transpose()?;
-    let second = items.next().transpose()?;
-    match (first, second) {
-        (Some(a), Some(b)) => {
-            if items.next().transpose()?.is_some() {
-                return Err(PyValueError::new_err(
-                    "too many values to unpack (expected 2)",
-                ));
-            }
-            Ok((a, b))
-        }
-        (first, _) => Err(PyValueError::new_err(format!(
-            "not enough values to unpack (expected 2, got {})",
-            usize::from(first.is_some())
-        ))),
-    }
-}
-
 /// `URL(scope=scope)` before it becomes a Python object: Starlette's text, and the scope's own
 /// `scheme` and `path` strings (reused as the components when they are the same text).
 struct UrlFromScope<'py> {
@@ -143,11 +115,13 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
         intern!(py, "scheme"),
         intern!(py, "http").clone().into_any(),
     )?;
+    // A scheme that is not a str is an error wherever Starlette uses it (below); where it does
+    // not (no host), the URL is the path alone.
     let scheme: Cow<'_, str> = match scheme_obj.cast::<PyString>() {
         Ok(scheme) => scheme.to_cow()?,
-        // Starlette formats it into an f-string.
-        Err(_) => Cow::Owned(scheme_obj.str()?.to_string()),
+        Err(_) => Cow::Borrowed(""),
     };
+    let scheme_is_str = scheme_obj.is_instance_of::<PyString>();
     // `scope.get("server")`: a missing key and None both mean no server. Read in Starlette's
     // order, except from a dict (no side effects) where it is read only when it is used.
     let read_server = || -> PyResult<_> {
@@ -192,7 +166,9 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
             let port_value = if port.is_exact_instance_of::<pyo3::types::PyInt>() {
                 port.extract::<i64>().ok()
             } else {
-                None
+                // Starlette's `port == default_port`: an int subclass or a float equal to a
+                // default port counts as it (written as `str(port)` otherwise).
+                default_port_equal_to(&port)?
             };
             Some((
                 host.cast::<PyString>()?.to_cow()?.into_owned(),
@@ -202,6 +178,16 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
         }
         _ => None,
     };
+    if !scheme_is_str {
+        if host_is_usable {
+            // `SplitResult(scheme=..., netloc=...).geturl()`
+            return Err(PyTypeError::new_err("Cannot mix str and non-str arguments"));
+        }
+        if server_parts.is_some() {
+            // `{"http": 80, ...}[scheme]`
+            return Err(PyKeyError::new_err((scheme_obj.unbind(),)));
+        }
+    }
     let parts = ScopeParts {
         scheme: &scheme,
         path: &path,
@@ -217,7 +203,8 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
             }),
     };
     let url = scope_url_usable_host(&parts).map_err(|err| match err {
-        ScopeUrlError::UnknownScheme(scheme) => PyKeyError::new_err(scheme),
+        // The scope's own object, as Starlette's dict lookup raises it.
+        ScopeUrlError::UnknownScheme(_) => PyKeyError::new_err((scheme_obj.clone().unbind(),)),
     })?;
     drop(path);
     drop(scheme);
@@ -226,6 +213,30 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
         scheme: Some(scheme_obj),
         path: path_obj,
     })
+}
+
+/// The default port (80 or 443) that a server port which is not exactly an `int` equals, by
+/// Python's `==`, if any.
+fn default_port_equal_to(port: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    for default in [80, 443] {
+        if port.eq(default)? {
+            return Ok(Some(default));
+        }
+    }
+    Ok(None)
+}
+
+/// The text of a URL made from `value`: Starlette's `URL` stores any object and its `str()`
+/// raises for one that is not a `str`; a `ferrosocket.URL` is a `str`, so it raises when made,
+/// with the same error.
+fn url_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "__str__ returned non-string (type {})",
+            type_name(value)
+        ))),
+    }
 }
 
 /// A new instance of `cls` (`ferrosocket.URL` or a subclass) for `text`, components not set.
@@ -379,10 +390,10 @@ pub fn url_new<'py>(
         assert(!has_url, r#"Cannot set both "url" and "**components"."#)?;
         // Rare: let the Python side build it from components (Starlette's own algorithm).
         let text = url_text_from_components(py)?.call((), components)?;
-        return make_url_of(cls, &text.str()?.to_cow()?);
+        return make_url_of(cls, &url_text(&text)?);
     }
-    let text = match url {
-        Some(url) => url.str()?.to_cow()?.into_owned(),
+    let text = match url.filter(|u| !u.is_none()) {
+        Some(url) => url_text(url)?,
         None => String::new(),
     };
     make_url_of(cls, &text)

@@ -344,7 +344,7 @@ def test_install_twice_and_uninstall_restores() -> None:
     assert type(StarletteWebSocket) is abc.ABCMeta
     assert type(StarletteWebSocket(scope, None, None)) is StarletteWebSocket
     # ferrosocket's own connection is ferrosocket's again: its own enum and exception classes.
-    ws = ferrosocket.WebSocket(scope)
+    ws = ferrosocket.WebSocket(scope, None, None)
     assert ws.client_state is ferrosocket.WebSocketState.CONNECTING
     assert ws.client_state == sw.WebSocketState.CONNECTING  # equal either way, switched or not
     assert sw.WebSocketState.CONNECTING == ws.client_state

@@ -59,5 +59,5 @@ async def app(scope: Message, receive: Receive, send: Send) -> None:
         print(f"closed {disconnect.code}: {disconnect.reason}")
 
 
-def construct(scope: Message) -> ChatSocket:
-    return ChatSocket(scope)
+def construct(scope: Message, receive: Receive, send: Send) -> ChatSocket:
+    return ChatSocket(scope, receive, send)
