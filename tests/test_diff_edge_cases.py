@@ -181,3 +181,18 @@ async def test_lost_peer_keeps_the_oserror_as_context(how: str) -> None:
         assert type(raised.value).__name__ == "WebSocketDisconnect"
         assert raised.value.code == 1006  # type: ignore[attr-defined]
         assert raised.value.__context__ is gone, cls
+
+
+class NoTruth:
+    def __bool__(self) -> bool:
+        raise ValueError("no truth value")
+
+
+@pytest.mark.anyio
+async def test_accept_headers_whose_truth_raises() -> None:
+    """``headers or []`` raises what ``bool(headers)`` raises (ferrosocket before any I/O)."""
+    for cls in WEBSOCKET.values():
+        peer = Peer()
+        with pytest.raises(ValueError, match="no truth value"):
+            await cls(scope(), peer.receive, peer.send).accept(headers=NoTruth())
+        assert peer.sent == []

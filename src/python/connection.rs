@@ -723,7 +723,11 @@ impl Connection {
         let py = subprotocol.py();
         let scope = self.scope(py)?;
         // Starlette sends `headers or []`: any empty value is no headers.
-        let headers = Some(headers).filter(|h| h.is_none() || h.is_truthy().unwrap_or(true));
+        let headers = if headers.is_none() || headers.is_truthy()? {
+            Some(headers)
+        } else {
+            None
+        };
         let message = outgoing::accept_message(&scope, Some(subprotocol), headers)?;
         let connect_first = self.client_state.get() == State::Connecting;
         if connect_first && claim_receive {

@@ -4,7 +4,7 @@
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyType};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple, PyType};
 
 use super::py_objects::imported;
 
@@ -64,6 +64,11 @@ pub fn is_bytes_like(obj: &Bound<'_, PyAny>) -> bool {
 pub fn unpack_pair<'py>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    if let Ok(tuple) = obj.cast_exact::<PyTuple>() {
+        if tuple.len() == 2 {
+            return Ok((tuple.get_item(0)?, tuple.get_item(1)?));
+        }
+    }
     let mut items = obj.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
             "cannot unpack non-iterable {} object",
