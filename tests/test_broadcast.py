@@ -7,9 +7,11 @@ whose ``send`` can succeed, fail, wait on an event, or yield to the event loop f
 
 from __future__ import annotations
 
+import copy
 import enum
 import json
 import math
+import pickle
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -434,6 +436,7 @@ class Unserialisable:
         ("x", None, {"timeout": -1}, ValueError, "timeout must be a positive"),
         ("x", None, {"timeout": math.nan}, ValueError, "timeout must be a positive"),
         ("x", None, {"timeout": math.inf}, ValueError, "timeout must be a positive"),
+        ("x", None, {"timeout": 10**400}, ValueError, "timeout must be a positive"),  # no float
         ("x", None, {"timeout": "1"}, TypeError, "timeout must be a number"),
         ("x", None, {"concurrency": 0}, ValueError, "concurrency must be at least 1"),
         ("x", None, {"concurrency": 2.5}, TypeError, "concurrency must be an int"),
@@ -446,6 +449,52 @@ async def test_bad_input_raises_before_anything_is_sent(
     with pytest.raises(error, match=match):
         await broadcast(websockets, data, mode, **kwargs)
     assert all(peer.payloads() == [] for peer in peers)
+
+
+class Event(str, enum.Enum):  # noqa: UP042 (FastAPI's pattern for event names; its str() is "Event.TICK")
+    TICK = "tick"
+
+
+class Encodes(str):
+    def encode(self, *args: Any, **kwargs: Any) -> bytes:
+        return b"fine"  # a subclass cannot hide a lone surrogate from the check
+
+
+async def test_text_is_the_strings_content_as_send_text_sends_it() -> None:
+    peers, websockets = await connected(2)
+    assert (await broadcast(websockets, Event.TICK)).ok
+    await websockets[0].send_text(Event.TICK)
+    assert [peer.payloads() for peer in peers] == [["tick", "tick"], ["tick"]]
+    assert type(PreparedMessage.text(Event.TICK).payload) is str
+    with pytest.raises(UnicodeEncodeError, match="surrogate"):
+        await broadcast(websockets, Encodes("\ud800"))
+    assert peers[1].payloads() == ["tick"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("position", ["calling task", "worker"])
+async def test_a_send_cancelled_from_inside_is_a_failure_not_a_cancellation(position: str) -> None:
+    """A send that raises ``CancelledError`` though nobody cancelled the broadcast (it awaited
+    a future its server cancelled) did not deliver: reported, not counted, not propagated."""
+    import asyncio
+
+    async def cancelled_inside(peer: Peer, message: dict[str, Any]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        future.cancel()
+        await future
+
+    first = yield_then_deliver if position == "worker" else cancelled_inside
+    peers = [Peer(first), Peer(cancelled_inside if position == "worker" else deliver), Peer(deliver)]
+    websockets = [await connect(peer) for peer in peers]
+    result = await broadcast(websockets, "m")
+    assert result.delivered == 2 and len(result.failures) == 1
+    failure = result.failures[0]
+    assert failure.websocket is websockets[0 if position == "calling task" else 1]
+    assert isinstance(failure.error, RuntimeError) and "cancelled from inside the send" in str(failure.error)
+    assert isinstance(failure.error.__cause__, asyncio.CancelledError)
+    assert sum(peer.payloads() == ["m"] for peer in peers) == 2
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
 
 
 async def test_a_non_iterable_collection_raises_type_error() -> None:
@@ -470,6 +519,13 @@ def test_prepared_message_builders() -> None:
     with pytest.raises(AttributeError, match="immutable"):
         message._payload = b"x"  # type: ignore[misc]
     assert len({PreparedMessage.text("a"), PreparedMessage.text("a"), PreparedMessage.binary(b"a")}) == 2
+
+
+@pytest.mark.parametrize("message", [PreparedMessage.text("t é"), PreparedMessage.json([1], mode="binary")])
+def test_prepared_messages_copy_and_pickle(message: PreparedMessage) -> None:
+    for copied in (copy.copy(message), copy.deepcopy(message), pickle.loads(pickle.dumps(message))):
+        assert copied == message and type(copied) is PreparedMessage
+        assert copied.payload == message.payload and copied.is_text == message.is_text
 
 
 async def test_send_prepared() -> None:

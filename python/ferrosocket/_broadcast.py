@@ -45,9 +45,10 @@ DEFAULT_CONCURRENCY: Final = 256
 
 
 class BroadcastFailure(NamedTuple, Generic[W]):
-    """A connection the message did not reach, and why: the exception its send raised (a
+    """A connection whose send did not complete, and why: the exception its send raised (a
     ``WebSocketDisconnect`` for a connection that has gone), or a ``TimeoutError`` for a send that
-    did not complete within the broadcast's ``timeout`` (it was cancelled)."""
+    did not complete within the broadcast's ``timeout`` (it was cancelled: the frame may still
+    reach the peer if the server had already queued it, as a cancelled ``send_text`` may)."""
 
     websocket: W
     error: Exception
@@ -91,7 +92,11 @@ def _check_bounds(timeout: float | None, concurrency: int) -> None:
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
             raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-        if not timeout > 0 or math.isinf(timeout):
+        try:
+            seconds = float(timeout)  # the event loops' clocks are floats
+        except OverflowError:
+            seconds = math.inf
+        if not seconds > 0 or math.isinf(seconds):
             raise ValueError(f"timeout must be a positive, finite number of seconds or None, not {timeout!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
         raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
@@ -161,6 +166,7 @@ class _Run:
         "free",
         "spawn",
         "deadline",
+        "cancelled_inside_send",
     )
 
     def __init__(self, targets: Iterator[Any], message: PreparedMessage, timeout: float | None, slots: int):
@@ -172,6 +178,9 @@ class _Run:
         self.free = slots - 1  # workers that may still be started besides the calling task
         self.spawn: Callable[[], None] = _no_spawn
         self.deadline: Callable[[], _Deadline] = _no_deadline
+        # Whether a BaseException from a send is a cancellation of that send alone: nobody
+        # cancelled the task running it (asyncio); the event loop's own test.
+        self.cancelled_inside_send: Callable[[BaseException], bool] = _never
 
 
 def _no_spawn() -> None:
@@ -180,6 +189,10 @@ def _no_spawn() -> None:
 
 def _no_deadline() -> _Deadline:
     raise RuntimeError("no event loop")  # replaced before any worker runs
+
+
+def _never(_: BaseException) -> bool:
+    return False
 
 
 class _Segment:
@@ -207,12 +220,25 @@ async def _send_segment(run: _Run, segment: _Segment) -> None:
                 await (websocket.send_text(payload) if is_text else websocket.send_bytes(payload))
             except Exception as error:
                 failures.append(BroadcastFailure(websocket, error))
+            except BaseException as error:
+                if not run.cancelled_inside_send(error):
+                    raise  # the broadcast (its task, its deadline) is cancelled, or worse
+                failures.append(BroadcastFailure(websocket, _cancelled_inside(run, error)))
             if segment.blocked:
                 return
     if segment.deadline.caught:
         method = "send_text()" if run.is_text else "send_bytes()"
         timed_out = TimeoutError(f"{method} did not complete within {run.timeout} s")
         failures.append(BroadcastFailure(websocket, timed_out))
+
+
+def _cancelled_inside(run: _Run, cancelled: BaseException) -> RuntimeError:
+    """The failure of a send that raised a cancellation nobody asked of this broadcast (the
+    send awaited something its server cancelled): the message did not go out through it."""
+    method = "send_text()" if run.is_text else "send_bytes()"
+    error = RuntimeError(f"{method} was cancelled from inside the send: the server cancelled it")
+    error.__cause__ = cancelled
+    return error
 
 
 def _on_block(run: _Run, segment: _Segment) -> None:
@@ -349,7 +375,19 @@ async def _run_on_asyncio(run: _Run) -> None:
     async with asyncio.TaskGroup() as group:
         run.spawn = lambda: _discard(group.create_task(_worker(run)))
         run.deadline = _AsyncioDeadline
+        run.cancelled_inside_send = _asyncio_cancelled_inside_send
         await _worker(run)
+
+
+def _asyncio_cancelled_inside_send(error: BaseException) -> bool:
+    """A ``CancelledError`` while no one has asked to cancel the current task (a deadline or a
+    caller's ``cancel()`` would have): the send's own awaitable was cancelled."""
+    import asyncio
+
+    if not isinstance(error, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0
 
 
 async def _run_on_trio(run: _Run) -> None:

@@ -58,8 +58,11 @@ class PreparedMessage:
         ``UnicodeEncodeError`` if it holds a lone surrogate (no text frame can carry one)."""
         if not isinstance(data, str):
             raise TypeError(f"PreparedMessage.text() expects a str, not {type(data).__name__}")
-        data.encode("utf-8")  # raises on a lone surrogate, as send_text would on every connection
-        return cls._make(str(data), True)
+        # The string's own content, as a server sends it: not a subclass's `__str__` (a
+        # `class Event(str, Enum)` member's is "Event.TICK") nor its `encode`.
+        text = str.__str__(data)
+        str.encode(text, "utf-8")  # raises on a lone surrogate, as send_text would on every connection
+        return cls._make(text, True)
 
     @classmethod
     def binary(cls, data: bytes | bytearray | memoryview) -> PreparedMessage:
@@ -93,6 +96,10 @@ class PreparedMessage:
     def is_text(self) -> bool:
         """True for a text frame, False for a binary one."""
         return self._is_text
+
+    # copy, deepcopy and pickle make it again from its payload (the slots cannot be set).
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PreparedMessage._make, (self._payload, self._is_text))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a PreparedMessage is immutable")
