@@ -345,9 +345,9 @@ class WebSocket(sw.WebSocket):
         return message
 
     @staticmethod
-    def _payload(message: Any, key: str) -> Any:
-        """Rows "receive_text() on a binary message", "receive_bytes() on a text message" and "a payload
-        of the wrong type"."""
+    def _payload(message: Any, key: str, json_method: bool = False) -> Any:
+        """Rows "receive_text() on a binary message", "receive_bytes() on a text message" (and the
+        same for ``receive_json``, ``json_method``) and "a payload of the wrong type"."""
         if message["type"] != "websocket.receive":
             return message[key]  # a websocket.connect message: Starlette's KeyError
         value = message.get(key)
@@ -358,6 +358,13 @@ class WebSocket(sw.WebSocket):
                     "the server sent a websocket.receive message with neither text nor bytes"
                 )
             kind = "binary" if key == "text" else "text"
+            if json_method:
+                called, instead = (
+                    ("receive_json()", 'receive_json(mode="binary")')
+                    if key == "text"
+                    else ('receive_json(mode="binary")', "receive_json()")
+                )
+                raise UnexpectedMessageType(f"{called} got a {kind} message: use {instead} or receive()")
             raise UnexpectedMessageType(
                 f"receive_{key}() got a {kind} message: use receive_{other}() or receive()"
             )
@@ -377,9 +384,9 @@ class WebSocket(sw.WebSocket):
             raise RuntimeError('The "mode" argument should be "text" or "binary".')
         message = await self._receive_data()
         if mode == "text":
-            return json.loads(self._payload(message, "text"))
+            return json.loads(self._payload(message, "text", json_method=True))
         # Row "receive_json(mode="binary") on a memoryview": decoded.
-        return json.loads(bytes(self._payload(message, "bytes")).decode("utf-8"))
+        return json.loads(bytes(self._payload(message, "bytes", json_method=True)).decode("utf-8"))
 
     # Outgoing messages.
 

@@ -277,6 +277,30 @@ async def test_receive_bytes_on_a_text_message() -> None:
         await ws.receive_bytes()
 
 
+@pytest.mark.parametrize(
+    ("mode", "message", "expected"),
+    [
+        (
+            "text",
+            {"type": "websocket.receive", "bytes": b"[]"},
+            'receive_json() got a binary message: use receive_json(mode="binary")',
+        ),
+        (
+            "binary",
+            {"type": "websocket.receive", "text": "[]"},
+            'receive_json(mode="binary") got a text message: use receive_json()',
+        ),
+    ],
+)
+async def test_receive_json_on_the_other_frame_names_receive_json(
+    mode: str, message: dict[str, Any], expected: str
+) -> None:
+    ws, _ = await connected(message)
+    with pytest.raises(UnexpectedMessageType) as caught:
+        await ws.receive_json(mode)
+    assert str(caught.value).startswith(expected) and isinstance(caught.value, KeyError)
+
+
 async def test_payload_of_the_wrong_type() -> None:
     ws, _ = await connected(
         {"type": "websocket.receive", "text": b"x"}, {"type": "websocket.receive", "bytes": "x"}

@@ -152,11 +152,39 @@ fn lock(refs: &Mutex<Refs>) -> MutexGuard<'_, Refs> {
     refs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Which payload `receive_text`/`receive_bytes` take.
+/// Which payload a receive method takes, and which method it is (for its error messages).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Payload {
+    /// `receive_text()`
     Text,
+    /// `receive_bytes()`
     Bytes,
+    /// `receive_json()` (`mode="text"`)
+    JsonText,
+    /// `receive_json(mode="binary")`
+    JsonBytes,
+}
+
+impl Payload {
+    fn is_text(self) -> bool {
+        matches!(self, Payload::Text | Payload::JsonText)
+    }
+
+    /// The error for a message that holds the other kind of payload.
+    fn wrong_frame(self) -> &'static str {
+        match self {
+            Payload::Text => {
+                "receive_text() got a binary message: use receive_bytes() or receive()"
+            }
+            Payload::Bytes => "receive_bytes() got a text message: use receive_text() or receive()",
+            Payload::JsonText => {
+                r#"receive_json() got a binary message: use receive_json(mode="binary") or receive()"#
+            }
+            Payload::JsonBytes => {
+                r#"receive_json(mode="binary") got a text message: use receive_json() or receive()"#
+            }
+        }
+    }
 }
 
 /// A message's `type`, matched once: the object (for error messages) and its text, borrowed.
@@ -293,9 +321,10 @@ impl Connection {
         payload: Payload,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = message.py();
-        let (key, other, wanted) = match payload {
-            Payload::Text => (intern!(py, "text"), intern!(py, "bytes"), "str"),
-            Payload::Bytes => (intern!(py, "bytes"), intern!(py, "text"), "bytes"),
+        let (key, other, wanted) = if payload.is_text() {
+            (intern!(py, "text"), intern!(py, "bytes"), "str")
+        } else {
+            (intern!(py, "bytes"), intern!(py, "text"), "bytes")
         };
         match self.finish_receive(message)? {
             Incoming::Disconnect => return Err(self.peer_gone(py)),
@@ -305,9 +334,10 @@ impl Connection {
         }
         match get_item(message, key)?.filter(|v| !v.is_none()) {
             Some(value) => {
-                let ok = match payload {
-                    Payload::Text => value.is_instance_of::<PyString>(),
-                    Payload::Bytes => is_bytes_like(&value),
+                let ok = if payload.is_text() {
+                    value.is_instance_of::<PyString>()
+                } else {
+                    is_bytes_like(&value)
                 };
                 if ok {
                     Ok(value)
@@ -321,16 +351,10 @@ impl Connection {
             }
             None => {
                 let has_other = get_item(message, other)?.is_some_and(|v| !v.is_none());
-                let text = match (payload, has_other) {
-                    (Payload::Text, true) => {
-                        "receive_text() got a binary message: use receive_bytes() or receive()"
-                    }
-                    (Payload::Bytes, true) => {
-                        "receive_bytes() got a text message: use receive_text() or receive()"
-                    }
-                    (_, false) => {
-                        "the server sent a websocket.receive message with neither text nor bytes"
-                    }
+                let text = if has_other {
+                    payload.wrong_frame()
+                } else {
+                    "the server sent a websocket.receive message with neither text nor bytes"
                 };
                 let cls = unexpected_message_class(py)?;
                 Err(PyErr::from_value(cls.call1((text,))?))
@@ -660,9 +684,9 @@ impl Connection {
         text: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         if text {
-            json::loads_text(&self.take_payload(message, Payload::Text)?)
+            json::loads_text(&self.take_payload(message, Payload::JsonText)?)
         } else {
-            json::loads_bytes(&self.take_payload(message, Payload::Bytes)?)
+            json::loads_bytes(&self.take_payload(message, Payload::JsonBytes)?)
         }
     }
 
