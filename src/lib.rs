@@ -33,8 +33,8 @@ pub use headers::{decode_latin1, lower_latin1};
 pub use json_scan::{scan_loads_input, LoadsScan, DIGIT_RUN, ORJSON_LOADS_MAX_DEPTH};
 pub use query::{parse_qsl_latin1, parse_qsl_str, urlencode, QueryPairs};
 pub use scope_url::{
-    is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
-    Server, SplitSpans,
+    default_port, is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl,
+    ScopeUrlError, Server, SplitSpans,
 };
 pub use state::{
     after_receive, check_app_connected, plan_send, receive_phase, Commit, Expected, Incoming,

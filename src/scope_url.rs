@@ -43,7 +43,8 @@ pub enum ScopeUrlError {
     UnknownScheme(String),
 }
 
-fn default_port(scheme: &str) -> Option<i64> {
+/// The port a URL of `scheme` leaves out (Starlette's `{"http": 80, ...}[scheme]`).
+pub fn default_port(scheme: &str) -> Option<i64> {
     match scheme {
         "http" | "ws" => Some(80),
         "https" | "wss" => Some(443),

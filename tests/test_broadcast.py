@@ -497,6 +497,32 @@ async def test_a_send_cancelled_from_inside_is_a_failure_not_a_cancellation(posi
     assert task is not None and task.cancelling() == 0
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_broadcasting_while_the_caller_handles_its_own_cancellation() -> None:
+    """A "user left" broadcast from the caller's ``except CancelledError:``: a send cancelled
+    from inside is a failure there too, and a new cancellation still propagates."""
+    import asyncio
+
+    async def cancelled_inside(peer: Peer, message: dict[str, Any]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        future.cancel()
+        await future
+
+    peers = [Peer(cancelled_inside), Peer(deliver)]
+    websockets = [await connect(peer) for peer in peers]
+    task = asyncio.current_task()
+    assert task is not None
+    task.cancel()
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        result = await broadcast(websockets, "left")
+        assert task.cancelling() == 1
+    task.uncancel()
+    assert result.delivered == 1 and isinstance(result.failures[0].error, RuntimeError)
+    assert peers[1].payloads() == ["left"]
+
+
 async def test_a_non_iterable_collection_raises_type_error() -> None:
     with pytest.raises(TypeError):
         await broadcast(42, "x")  # type: ignore[call-overload]

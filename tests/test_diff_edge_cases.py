@@ -11,11 +11,14 @@ compared directly with Starlette, not with tests/reference.py.
 
 from __future__ import annotations
 
+import copy
 import enum
+import pickle
 import typing
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pytest
 import starlette.datastructures as starlette_datastructures
@@ -32,6 +35,11 @@ class Port(enum.IntEnum):
     HTTP = 80
 
 
+class RaisingIter:
+    def __iter__(self) -> Any:
+        raise RuntimeError("iteration failed")
+
+
 def scope(**fields: Any) -> dict[str, Any]:
     return {"type": "websocket", "path": "/p", "headers": [], **fields}
 
@@ -46,6 +54,7 @@ DATASTRUCTURE_CASES: dict[str, Probe] = {
     "QueryParams(1-tuple)": lambda L: L.QueryParams([("a",)]),
     "QueryParams(3-tuple)": lambda L: L.QueryParams([("a", "b", "c")]),
     "QueryParams(int item)": lambda L: L.QueryParams([5]),
+    "QueryParams(item whose __iter__ raises)": lambda L: L.QueryParams([RaisingIter()]),
     "QueryParams.getlist(lone surrogate)": lambda L: L.QueryParams("a=1").getlist("\udc80"),
     # Headers: a lookup key that latin-1 cannot encode raises latin-1's own error.
     "Headers[lone surrogate]": lambda L: L.Headers(raw=[(b"a", b"1")])["\udc80"],
@@ -77,6 +86,12 @@ DATASTRUCTURE_CASES: dict[str, Probe] = {
     "port 80.0, ws": lambda L: str(L.URL(scope=scope(scheme="ws", server=("h", 80.0)))),
     "port 80.0, wss": lambda L: str(L.URL(scope=scope(scheme="wss", server=("h", 80.0)))),
     "port 443.0, wss": lambda L: str(L.URL(scope=scope(scheme="wss", server=("h", 443.0)))),
+    "port equal to anything, wss": lambda L: str(L.URL(scope=scope(scheme="wss", server=("h", mock.ANY)))),
+    "port equal to anything, unknown scheme": lambda L: str(
+        L.URL(scope=scope(scheme="gopher", server=("h", mock.ANY)))
+    ),
+    "scheme unhashable, server": lambda L: str(L.URL(scope=scope(scheme=[], server=("h", 80)))),
+    "server host whose __iter__ raises": lambda L: str(L.URL(scope=scope(server=RaisingIter()))),
     # remove_query_params: `keys` iterated once, each key hashed.
     "remove(iterator)": lambda L: str(L.URL("http://h/?b=1&a=2&c=3").remove_query_params(iter(["a", "b"]))),
     "remove(generator)": lambda L: str(L.URL("http://h/?b=1&a=2").remove_query_params(k for k in ["a"])),
@@ -115,16 +130,24 @@ def test_constructor_case(name: str) -> None:
     assert ours == theirs
 
 
-def test_subclass_with_its_own_signature() -> None:
-    """A subclass's own ``__init__`` gets the arguments (the base class takes only the scope)."""
+class Tagged(ferrosocket.WebSocket):
+    def __init__(self, scope: Any, receive: Any, send: Any, tag: str) -> None:
+        super().__init__(scope, receive, send)
+        self.tag = tag
 
-    class Tagged(ferrosocket.WebSocket):
-        def __init__(self, scope: Any, receive: Any, send: Any, tag: str) -> None:
-            super().__init__(scope, receive, send)
-            self.tag = tag
 
+def test_subclass_with_its_own_signature_is_made_copied_and_pickled() -> None:
+    """A subclass's own ``__init__`` gets the arguments (the base class takes only the scope, the
+    first argument or ``scope=``); copies and pickles are made again without ``__init__``, as
+    Starlette's are."""
     ws = Tagged(scope(), None, None, "t")
     assert ws.tag == "t" and ws.scope["path"] == "/p"
+    ws.state.user = "u"
+    assert ws.base_url == "/"
+    for copied in (copy.copy(ws), copy.deepcopy(ws), pickle.loads(pickle.dumps(ws))):
+        assert type(copied) is Tagged and copied.tag == "t" and copied.scope == ws.scope
+        assert copied.state.user == "u" and copied.base_url == "/"
+        assert copied.client_state is ws.client_state
 
 
 class Peer:

@@ -95,7 +95,10 @@ def _check_bounds(timeout: float | None, concurrency: int) -> None:
         try:
             seconds = float(timeout)  # the event loops' clocks are floats
         except OverflowError:
-            seconds = math.inf
+            raise ValueError(
+                "timeout must be a positive, finite number of seconds or None,"
+                " not an int too large for a float"
+            ) from None
         if not seconds > 0 or math.isinf(seconds):
             raise ValueError(f"timeout must be a positive, finite number of seconds or None, not {timeout!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
@@ -227,16 +230,18 @@ async def _send_segment(run: _Run, segment: _Segment) -> None:
             if segment.blocked:
                 return
     if segment.deadline.caught:
-        method = "send_text()" if run.is_text else "send_bytes()"
-        timed_out = TimeoutError(f"{method} did not complete within {run.timeout} s")
+        timed_out = TimeoutError(f"{_method(run)} did not complete within {run.timeout} s")
         failures.append(BroadcastFailure(websocket, timed_out))
 
 
+def _method(run: _Run) -> str:
+    return "send_text()" if run.is_text else "send_bytes()"
+
+
 def _cancelled_inside(run: _Run, cancelled: BaseException) -> RuntimeError:
-    """The failure of a send that raised a cancellation nobody asked of this broadcast (the
-    send awaited something its server cancelled): the message did not go out through it."""
-    method = "send_text()" if run.is_text else "send_bytes()"
-    error = RuntimeError(f"{method} was cancelled from inside the send: the server cancelled it")
+    """The failure of a send that raised a cancellation nobody asked of this broadcast (something
+    the send awaited was cancelled): it did not complete (the frame may still have gone out)."""
+    error = RuntimeError(f"{_method(run)} was cancelled from inside the send, not by the broadcast")
     error.__cause__ = cancelled
     return error
 
@@ -372,22 +377,25 @@ class _TrioDeadline:
 async def _run_on_asyncio(run: _Run) -> None:
     import asyncio
 
+    caller = asyncio.current_task()
+    # The cancellation requests the calling task had already when the broadcast began (it may be
+    # broadcasting from its own `except CancelledError:`); a worker starts with none.
+    already = caller.cancelling() if caller is not None else 0
+
+    def cancelled_inside_send(error: BaseException) -> bool:
+        """A ``CancelledError`` while no one has asked to cancel the current task since the
+        broadcast began (a deadline or a caller's ``cancel()`` would have): the send's own
+        awaitable was cancelled."""
+        if not isinstance(error, asyncio.CancelledError):
+            return False
+        task = asyncio.current_task()
+        return task is not None and task.cancelling() == (already if task is caller else 0)
+
     async with asyncio.TaskGroup() as group:
         run.spawn = lambda: _discard(group.create_task(_worker(run)))
         run.deadline = _AsyncioDeadline
-        run.cancelled_inside_send = _asyncio_cancelled_inside_send
+        run.cancelled_inside_send = cancelled_inside_send
         await _worker(run)
-
-
-def _asyncio_cancelled_inside_send(error: BaseException) -> bool:
-    """A ``CancelledError`` while no one has asked to cancel the current task (a deadline or a
-    caller's ``cancel()`` would have): the send's own awaitable was cancelled."""
-    import asyncio
-
-    if not isinstance(error, asyncio.CancelledError):
-        return False
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() == 0
 
 
 async def _run_on_trio(run: _Run) -> None:

@@ -8,6 +8,7 @@ the state), awaits the ASGI callable, and hands the result back to Rust to valid
 
 from __future__ import annotations
 
+import copyreg
 import enum
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -66,6 +67,11 @@ else:
 
 
 _T = TypeVar("_T")
+
+# `cls.__new__(cls, *args)`, which pickle and copy know (NEWOBJ): an object made without `__init__`.
+_NEWOBJ: Any = copyreg.__newobj__  # type: ignore[attr-defined]  # (missing from typeshed)
+# Starlette's caches that are slots here (`base_url`, `state`); the others live in Rust.
+_SLOT_CACHES = ("_base_url", "_state")
 
 
 # The receive and send methods without arguments of their own, and the iterators, are made by
@@ -155,15 +161,33 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     # copy, deepcopy and pickle as for Starlette's (a plain object): a copy shares the scope and
     # the callables, a deep copy copies them, pickle works where they pickle (and raises their
-    # error where they do not). The states and the instance's attributes come along.
+    # error where they do not). Made again without `__init__` (`cls.__new__(cls, scope)`, as
+    # copyreg makes Starlette's), so a subclass's own `__init__` signature does not matter; the
+    # callables, the states, Starlette's two caches that are slots here and the instance's
+    # attributes come along.
     def __reduce__(self) -> tuple[Any, ...]:
-        state = {"client_state": self.client_state, "application_state": self.application_state}
-        return (type(self), (self.scope, self._receive, self._send), (state, dict(self.__dict__)))
+        state = {
+            "_receive": self._receive,
+            "_send": self._send,
+            "client_state": self.client_state,
+            "application_state": self.application_state,
+        }
+        for cache in _SLOT_CACHES:
+            try:
+                state[cache] = getattr(self, cache)
+            except AttributeError:
+                pass  # not read yet
+        return (_NEWOBJ, (type(self), self.scope), (state, dict(self.__dict__)))
 
     def __setstate__(self, state: tuple[dict[str, Any], dict[str, Any]]) -> None:
         states, attributes = state
+        self._receive = states["_receive"]
+        self._send = states["_send"]
         self.client_state = states["client_state"]
         self.application_state = states["application_state"]
+        for cache in _SLOT_CACHES:
+            if cache in states:
+                setattr(self, cache, states[cache])
         self.__dict__.update(attributes)
 
     # --- Views of the scope not worth a Rust round trip (read rarely, once per connection). ---

@@ -7,7 +7,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 
-use super::tools::type_name;
+use super::tools::{is_iterable, type_name};
 
 /// A new `Address` class: Starlette's is a NamedTuple and a PyO3 class cannot subclass tuple,
 /// so the module makes the same namedtuple.
@@ -69,12 +69,7 @@ fn star_args<'py>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let py = f.py();
-    // SAFETY: the GIL is held; reads the type's slot and asks the sequence protocol.
-    #[allow(unsafe_code)]
-    let iterable = unsafe {
-        (*ffi::Py_TYPE(obj.as_ptr())).tp_iter.is_some() || ffi::PySequence_Check(obj.as_ptr()) != 0
-    };
-    if !iterable {
+    if !is_iterable(obj) {
         let module = f.getattr(intern!(py, "__module__"))?;
         let qualname = f.getattr(intern!(py, "__qualname__"))?;
         let name = if module.eq(intern!(py, "builtins"))? {

@@ -69,11 +69,15 @@ pub fn unpack_pair<'py>(
             return Ok((tuple.get_item(0)?, tuple.get_item(1)?));
         }
     }
-    let mut items = obj.try_iter().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "cannot unpack non-iterable {} object",
-            type_name(obj)
-        ))
+    let mut items = obj.try_iter().map_err(|err| {
+        if is_iterable(obj) {
+            err // its own `__iter__` raised: Python lets that through
+        } else {
+            PyTypeError::new_err(format!(
+                "cannot unpack non-iterable {} object",
+                type_name(obj)
+            ))
+        }
     })?;
     let first = items.next().transpose()?;
     let second = items.next().transpose()?;
@@ -102,4 +106,16 @@ pub fn generic_alias<'py>(
         .generic_alias
         .bind(cls.py())
         .call1((cls, item))
+}
+
+/// Whether `iter(obj)` has a protocol to call (`__iter__`, or the sequence protocol): what the
+/// interpreter checks before its "non-iterable" errors.
+pub fn is_iterable(obj: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: the GIL is held (`obj` is bound); reads the type's slot and asks the sequence
+    // protocol, neither of which runs Python code.
+    #[allow(unsafe_code)]
+    unsafe {
+        (*pyo3::ffi::Py_TYPE(obj.as_ptr())).tp_iter.is_some()
+            || pyo3::ffi::PySequence_Check(obj.as_ptr()) != 0
+    }
 }

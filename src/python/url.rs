@@ -14,8 +14,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use crate::headers::decode_latin1;
 use crate::lazy::get_or_build;
 use crate::scope_url::{
-    is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl, ScopeUrlError,
-    Server,
+    default_port, is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl,
+    ScopeUrlError, Server,
 };
 use crate::urlsplit::{
     netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
@@ -117,11 +117,10 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
     )?;
     // A scheme that is not a str is an error wherever Starlette uses it (below); where it does
     // not (no host), the URL is the path alone.
-    let scheme: Cow<'_, str> = match scheme_obj.cast::<PyString>() {
-        Ok(scheme) => scheme.to_cow()?,
-        Err(_) => Cow::Borrowed(""),
+    let (scheme, scheme_is_str): (Cow<'_, str>, bool) = match scheme_obj.cast::<PyString>() {
+        Ok(scheme) => (scheme.to_cow()?, true),
+        Err(_) => (Cow::Borrowed(""), false),
     };
-    let scheme_is_str = scheme_obj.is_instance_of::<PyString>();
     // `scope.get("server")`: a missing key and None both mean no server. Read in Starlette's
     // order, except from a dict (no side effects) where it is read only when it is used.
     let read_server = || -> PyResult<_> {
@@ -166,9 +165,13 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
             let port_value = if port.is_exact_instance_of::<pyo3::types::PyInt>() {
                 port.extract::<i64>().ok()
             } else {
-                // Starlette's `port == default_port`: an int subclass or a float equal to a
-                // default port counts as it (written as `str(port)` otherwise).
-                default_port_equal_to(&port)?
+                // Starlette's `port == default_port`, once, with the scheme's default: an int
+                // subclass or a float equal to it counts as it (written as `str(port)` otherwise).
+                // An unknown scheme raises below, before any comparison, as in Starlette.
+                match default_port(&scheme) {
+                    Some(default) if scheme_is_str && port.eq(default)? => Some(default),
+                    _ => None,
+                }
             };
             Some((
                 host.cast::<PyString>()?.to_cow()?.into_owned(),
@@ -184,7 +187,8 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
             return Err(PyTypeError::new_err("Cannot mix str and non-str arguments"));
         }
         if server_parts.is_some() {
-            // `{"http": 80, ...}[scheme]`
+            // `{"http": 80, ...}[scheme]`: unhashable is a TypeError, anything else missing.
+            scheme_obj.hash()?;
             return Err(PyKeyError::new_err((scheme_obj.unbind(),)));
         }
     }
@@ -213,17 +217,6 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
         scheme: Some(scheme_obj),
         path: path_obj,
     })
-}
-
-/// The default port (80 or 443) that a server port which is not exactly an `int` equals, by
-/// Python's `==`, if any.
-fn default_port_equal_to(port: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
-    for default in [80, 443] {
-        if port.eq(default)? {
-            return Ok(Some(default));
-        }
-    }
-    Ok(None)
 }
 
 /// The text of a URL made from `value`: Starlette's `URL` stores any object and its `str()`
