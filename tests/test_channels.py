@@ -402,3 +402,111 @@ async def test_close_is_clean(workers: Callable[..., RedisChannels]) -> None:
     assert reader is not None and reader.done()
     assert worker.members("c") == []
     assert sockets[0].application_state.name == "CONNECTED"  # connections are not closed
+
+
+# --- Found by an adversarial review (2026-12-05). ------------------------------------------------
+
+
+async def test_a_gap_is_reported_on_a_channel_empty_at_join(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """A new room: nothing published when the worker joined, then more than ``maxlen`` published
+    while it could not read. The channel's counter numbers the first entries it reads."""
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    gaps: list[ChannelGap] = []
+    worker = workers(proxy.url, on_gap=gaps.append)
+    publisher = workers(maxlen=20)
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "fresh")
+    proxy.cut()
+    for n in range(1, 201):
+        await publisher.publish("fresh", n)
+    proxy.restore()
+    await eventually(lambda: texts(peers[0])[-1:] == ["200"], "caught up")
+    first = int(texts(peers[0])[0])
+    assert gaps == [ChannelGap("fresh", first - 1)] and first > 1
+    await proxy.close()
+
+
+async def test_a_send_that_raises_on_an_open_connection_is_reported_and_it_stays(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    failures: list[tuple[str, BroadcastFailure[Any]]] = []
+    worker = workers(on_failure=lambda name, failure: failures.append((name, failure)))
+    peers, sockets = await members(2)
+    calls = 0
+
+    async def fails_once(peer: Peer, message: dict[str, Any]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("a bug in some middleware")
+        peer.sent.append(message)
+
+    peers[0].behaviour = fails_once  # type: ignore[assignment]
+    for websocket in sockets:
+        await worker.join(websocket, "a", "b")
+    await worker.publish("a", "1", "text")
+    await eventually(lambda: texts(peers[1]) == ["1"] and len(failures) == 1, "first")
+    assert isinstance(failures[0][1].error, ValueError) and failures[0][1].websocket is sockets[0]
+    assert worker.channels_of(sockets[0]) == {"a", "b"}
+    await worker.publish("b", "2", "text")
+    await eventually(lambda: texts(peers[0]) == ["2"] and texts(peers[1]) == ["1", "2"], "second")
+
+
+async def test_a_first_member_joining_during_delivery_gets_only_what_follows_its_join(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    worker, publisher = workers(send_timeout=0.3), workers()
+    never = asyncio.Event()
+    old_peers, old = await members(1, stuck_until(never))
+    await worker.join(old[0], "k")
+    for n in range(5):
+        await publisher.publish("k", f"before {n}", "text")
+    # "before 0" timed out (0.3 s); the reader read 1-4 in one batch and is sending "before 1".
+    await asyncio.sleep(0.45)
+    worker.leave(old[0], "k")
+    new_peers, new = await members(1)
+    await worker.join(new[0], "k")
+    await publisher.publish("k", "after", "text")
+    await eventually(lambda: texts(new_peers[0])[-1:] == ["after"], "after")
+    assert texts(new_peers[0]) == ["after"]
+
+
+async def test_non_ascii_prefix(workers: Callable[..., RedisChannels]) -> None:
+    worker = workers(prefix="café:")
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "room")
+    await worker.publish("room", {"hi": 1})
+    await eventually(lambda: texts(peers[0]) == ['{"hi":1}'], "delivered")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"), [({"decode_responses": True}, "decode_responses"), ({"protocol": 3}, "RESP2")]
+)
+async def test_a_client_that_answers_otherwise_is_refused(
+    redis_server: RedisServer,  # noqa: F811
+    options: dict[str, Any],
+    match: str,
+) -> None:
+    client = redis.asyncio.Redis.from_url(redis_server.url, **options)
+    try:
+        with pytest.raises(ValueError, match=match):
+            RedisChannels(client=client)
+    finally:
+        await client.aclose()
+
+
+async def test_join_and_publish_after_or_during_close_raise(workers: Callable[..., RedisChannels]) -> None:
+    worker = workers()
+    peers, sockets = await members(2)
+    await worker.join(sockets[0], "x")
+    joining = asyncio.create_task(worker.join(sockets[1], "y"))  # waits for Redis: a new channel
+    await asyncio.sleep(0)
+    await worker.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await joining
+    with pytest.raises(RuntimeError, match="closed"):
+        await worker.publish("x", 1)

@@ -159,10 +159,12 @@ class RedisChannels:
             )
             self._owns_client = True
         else:
+            _check_client(client)
             self._owns_client = False
         self._client = client
         self._names = ChannelNames(channels)
         self._prefix = prefix
+        self._prefix_bytes = len(prefix.encode())  # keys are UTF-8: a lone surrogate raises here
         self._maxlen = maxlen
         self._send_timeout = send_timeout
         self._concurrency = concurrency
@@ -193,7 +195,7 @@ class RedisChannels:
         return f"{self._prefix}n:{channel}".encode()
 
     def _channel_of(self, key: bytes) -> str:
-        return key[len(self._prefix) + 2 :].decode()
+        return key[self._prefix_bytes + 2 :].decode()
 
     # --- Lifecycle. ---
 
@@ -226,8 +228,12 @@ class RedisChannels:
             # The reader ends by itself once its XREAD returns: a wake-up makes that now. (No
             # cancellation mid-command unless that fails: redis-py may turn a CancelledError
             # into a ConnectionError while it drops the connection.)
-            await self._wake()
-            done, _ = await asyncio.wait({reader}, timeout=self._block_ms / 1000 + 2.0)
+            try:
+                await asyncio.wait_for(self._wake(), self._block_ms / 1000)
+                woken = True
+            except TimeoutError:
+                woken = False  # Redis stopped answering: the XREAD would wait for its socket timeout
+            done, _ = await asyncio.wait({reader}, timeout=self._block_ms / 1000 + 2.0 if woken else 0)
             if not done:
                 reader.cancel()
                 done, _ = await asyncio.wait({reader}, timeout=2.0)
@@ -256,6 +262,8 @@ class RedisChannels:
         while missing := [n for n in dict.fromkeys(names) if n not in self._positions and n not in tails]:
             for name in missing:
                 tails[name] = await self._tail(name)
+        if self._closed:  # close() ran while we waited for Redis
+            raise RuntimeError("these channels are closed")
         added = False
         for name in names:
             if name not in self._positions:  # (or another join added it meanwhile)
@@ -267,6 +275,8 @@ class RedisChannels:
             raise RuntimeError("a closed or disconnected WebSocket cannot join a channel")
         if added:
             await self._wake()
+            if self._closed:  # close() ran meanwhile and forgot the membership
+                raise RuntimeError("these channels are closed")
 
     def leave(self, websocket: Any, *channels: str) -> None:
         """Removes the connection from ``channels`` (names it did not join are ignored)."""
@@ -298,6 +308,8 @@ class RedisChannels:
         redis-py ``ConnectionError``/``TimeoutError`` means Redis could not be reached (if the
         connection broke while the command was in flight, the message may have been stored)."""
         name = self._names.check(channel)
+        if self._closed:
+            raise RuntimeError("these channels are closed")
         field: bytes
         payload: bytes
         if mode == "json" and not isinstance(data, PreparedMessage):
@@ -314,10 +326,12 @@ class RedisChannels:
     # --- Reading. ---
 
     async def _tail(self, channel: str) -> _Position:
-        """The position at the end of the channel's stream (nothing published yet: its start)."""
+        """The position at the end of the channel's stream (nothing published yet: its start,
+        numbered from the channel's counter, so that a gap in the first entries read shows)."""
         entries = await self._client.xrevrange(self._stream_key(channel), count=1)
         if not entries:
-            return _Position(_START, None, None)
+            number, epoch = await self._client.hmget(self._counter_key(channel), [b"n", b"e"])
+            return _Position(_START, int(number or 0), epoch)
         entry_id, fields = entries[0]
         number, epoch = _entry_number(fields)
         return _Position(entry_id, number, epoch)
@@ -394,9 +408,8 @@ class RedisChannels:
         response: Any = await self._client.xread(streams, count=self._batch, block=self._block_ms)
         if not response or self._closed:
             return
-        # redis-py answers XREAD with a dict (RESP3) or a list of pairs (RESP2).
-        pairs: Any = response.items() if isinstance(response, dict) else response  # pyright: ignore
-        items: list[tuple[bytes, list[Any]]] = list(pairs)
+        # redis-py answers XREAD with a list of (key, entries) pairs (RESP2, checked in __init__).
+        items: list[tuple[bytes, list[Any]]] = list(response)
         for key, entries in items:
             if key == self._wake_key:
                 if entries:
@@ -405,10 +418,12 @@ class RedisChannels:
             await self._deliver(self._channel_of(key), entries)
 
     async def _deliver(self, channel: str, entries: Any) -> None:
+        position = self._positions.get(channel)
         for entry_id, fields in entries:
-            position = self._positions.get(channel)
-            if position is None or self._closed:
-                return  # everyone here left the channel meanwhile
+            if position is None or self._positions.get(channel) is not position or self._closed:
+                # Everyone here left the channel meanwhile (and maybe a new first member joined:
+                # it starts at the stream's end as it was when it joined, not in this batch).
+                return
             number, epoch = _entry_number(fields)
             if number is not None:
                 self._count(channel, position, number, epoch)
@@ -423,9 +438,9 @@ class RedisChannels:
                 concurrency=self._concurrency,
             )
             for failure in result.failures:
-                if is_gone(failure.websocket) or not isinstance(failure.error, TimeoutError):
+                if is_gone(failure.websocket):
                     self.leave_all(failure.websocket)  # it has gone: leave everything, silently
-                else:
+                else:  # a timeout, or a send that raised on a connection still open: it stays
                     self._report_failure(channel, failure)
 
     def _count(self, channel: str, position: _Position, number: int, epoch: bytes | None) -> None:
@@ -457,6 +472,18 @@ class RedisChannels:
             for websocket in self._membership.connections():
                 if is_gone(websocket):
                     self.leave_all(websocket)
+
+
+def _check_client(client: Any) -> None:
+    """A caller's own client must answer as the reader reads: bytes (not ``decode_responses``),
+    RESP2 (RESP3 nests XREAD's answer one level deeper)."""
+    options: dict[str, Any] = (
+        getattr(getattr(client, "connection_pool", None), "connection_kwargs", None) or {}
+    )
+    if options.get("decode_responses"):
+        raise ValueError("RedisChannels needs a client made without decode_responses=True (it reads bytes)")
+    if str(options.get("protocol", 2)) == "3":
+        raise ValueError("RedisChannels needs a RESP2 client (protocol=2, redis-py's default), not RESP3")
 
 
 def _message(fields: dict[bytes, bytes]) -> PreparedMessage | None:
