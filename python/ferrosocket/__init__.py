@@ -45,9 +45,11 @@ if TYPE_CHECKING:
     from ferrosocket.channels import RedisChannels as RedisChannels
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("ChannelGap", "RedisChannels"):
-        from ferrosocket import channels
+else:  # at run time only: a type checker that saw it would accept any misspelled name
 
-        return getattr(channels, name)
-    raise AttributeError(f"module 'ferrosocket' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in ("ChannelGap", "RedisChannels"):
+            from ferrosocket import channels
+
+            return getattr(channels, name)
+        raise AttributeError(f"module 'ferrosocket' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copyreg
 import enum
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ferrosocket._core import Connection, _register
@@ -26,7 +26,7 @@ __all__ = [
     "WebSocketState",
 ]
 
-Message = Mapping[str, Any]
+Message = MutableMapping[str, Any]  # Starlette's (starlette.types.Message)
 
 _BAD_MODE = 'The "mode" argument should be "text" or "binary".'
 
@@ -209,7 +209,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
             pass
         base_url_scope = dict(self.scope)
         # url_for inside a Mount still builds on the top-level app's root path.
-        app_root_path: str = base_url_scope.get("app_root_path", base_url_scope.get("root_path", ""))  # type: ignore[assignment]
+        app_root_path: str = base_url_scope.get("app_root_path", base_url_scope.get("root_path", ""))
         path = app_root_path
         if not path.endswith("/"):
             path += "/"
