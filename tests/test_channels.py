@@ -329,15 +329,22 @@ async def test_redis_killed_and_restarted_mid_stream(
     assert gaps == [ChannelGap("s", 0, reset=True)]
 
 
+async def relayed_worker(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> tuple[TcpProxy, RedisChannels, RedisChannels, list[ChannelGap]]:
+    """A worker behind a TCP relay (to cut), a publisher keeping 20 messages, the gaps reported."""
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    gaps: list[ChannelGap] = []
+    return proxy, workers(proxy.url, on_gap=gaps.append), workers(maxlen=20), gaps
+
+
 async def test_a_gap_beyond_retention_is_reported_with_its_count(
     workers: Callable[..., RedisChannels],
     redis_server: RedisServer,  # noqa: F811
 ) -> None:
-    proxy = TcpProxy(redis_server.port)
-    await proxy.start()
-    gaps: list[ChannelGap] = []
-    worker = workers(proxy.url, on_gap=gaps.append)
-    publisher = workers(maxlen=20)
+    proxy, worker, publisher, gaps = await relayed_worker(workers, redis_server)
     peers, sockets = await members(2)
     for websocket in sockets:
         await worker.join(websocket, "firehose")
@@ -413,11 +420,7 @@ async def test_a_gap_is_reported_on_a_channel_empty_at_join(
 ) -> None:
     """A new room: nothing published when the worker joined, then more than ``maxlen`` published
     while it could not read. The channel's counter numbers the first entries it reads."""
-    proxy = TcpProxy(redis_server.port)
-    await proxy.start()
-    gaps: list[ChannelGap] = []
-    worker = workers(proxy.url, on_gap=gaps.append)
-    publisher = workers(maxlen=20)
+    proxy, worker, publisher, gaps = await relayed_worker(workers, redis_server)
     peers, sockets = await members(1)
     await worker.join(sockets[0], "fresh")
     proxy.cut()
