@@ -251,13 +251,14 @@ class MutableHeaders(Headers):
     def raw(self) -> list[tuple[bytes, bytes]]:
         return self._list
 
-    def keys(self) -> list[str]:
+    # Lists, as Starlette's (not Mapping's views).
+    def keys(self) -> list[str]:  # type: ignore[override]
         return [key.decode("latin-1") for key, _ in self._list]
 
-    def values(self) -> list[str]:
+    def values(self) -> list[str]:  # type: ignore[override]
         return [value.decode("latin-1") for _, value in self._list]
 
-    def items(self) -> list[tuple[str, str]]:
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
 
     def get(self, key: str, default: Any = None) -> Any:
