@@ -51,6 +51,8 @@ pub struct Imported {
     pub address: Py<PyType>,
     /// `types.GenericAlias`, what `Headers[str]` and the like give (see `tools::generic_alias`).
     pub generic_alias: Py<PyAny>,
+    /// `urllib.parse.urlunsplit`, for the URL texts whose rules differ between Python versions.
+    pub urlunsplit: Py<PyAny>,
 }
 
 static IMPORTED: OnceLock<Imported> = OnceLock::new();
@@ -77,6 +79,7 @@ pub fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         query_params_from_pickle: module.getattr("_query_params_from_pickle")?.unbind(),
         address: address.unbind(),
         generic_alias: py.import("types")?.getattr("GenericAlias")?.unbind(),
+        urlunsplit: py.import("urllib.parse")?.getattr("urlunsplit")?.unbind(),
     };
     // A second initialisation (another interpreter) keeps the first set; this one is dropped
     // here, outside the cell.

@@ -206,10 +206,27 @@ fn url_from_scope_parts<'py>(scope: &Bound<'py, PyAny>) -> PyResult<UrlFromScope
                 port_value: *port_value,
             }),
     };
-    let url = scope_url_usable_host(&parts).map_err(|err| match err {
+    let mut url = scope_url_usable_host(&parts).map_err(|err| match err {
         // The scope's own object, as Starlette's dict lookup raises it.
         ScopeUrlError::UnknownScheme(_) => PyKeyError::new_err((scheme_obj.clone().unbind(),)),
     })?;
+    // An empty netloc (a server whose host is "" on the default port): Python 3.13 changed
+    // urlunsplit's rules for it, so the running interpreter's urlunsplit writes the text (the
+    // components are then parsed from it: `spans` is None for an empty netloc).
+    let empty_netloc = parts.host_header.is_none()
+        && parts.server.as_ref().is_some_and(|server| {
+            server.host.is_empty() && server.port_value == default_port(&scheme)
+        });
+    if empty_netloc {
+        let escaped = crate::escape_path(&path);
+        let split = (scheme.as_ref(), "", escaped.as_str(), query.as_ref(), "");
+        url.text = imported(py)?
+            .urlunsplit
+            .bind(py)
+            .call1((split,))?
+            .extract()?;
+        url.spans = None;
+    }
     drop(path);
     drop(scheme);
     Ok(UrlFromScope {
