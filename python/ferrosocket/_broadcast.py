@@ -30,7 +30,7 @@ import sys
 import types
 from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final, Generic, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, Final, Generic, Literal, NamedTuple, Protocol, TypeVar, overload
 
 from ferrosocket._prepared import MessageSink, PreparedMessage
 
@@ -107,6 +107,44 @@ def _check_bounds(timeout: float | None, concurrency: int) -> None:
         raise ValueError(f"concurrency must be at least 1, not {concurrency}")
 
 
+# The data's type follows the mode, as the run-time checks (_prepare) require: a str for text (the
+# default), bytes-like for binary, anything for json, a PreparedMessage with no mode.
+@overload
+async def broadcast(
+    websockets: Iterable[W],
+    data: str,
+    mode: Literal["text"] | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BroadcastResult[W]: ...
+@overload
+async def broadcast(
+    websockets: Iterable[W],
+    data: PreparedMessage,
+    mode: None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BroadcastResult[W]: ...
+@overload
+async def broadcast(
+    websockets: Iterable[W],
+    data: bytes | bytearray | memoryview,
+    mode: Literal["binary"],
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BroadcastResult[W]: ...
+@overload
+async def broadcast(
+    websockets: Iterable[W],
+    data: Any,
+    mode: Literal["json"],
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> BroadcastResult[W]: ...
 async def broadcast(
     websockets: Iterable[W],
     data: Any,

@@ -13,7 +13,7 @@ would send. Every check that can fail is made when the message is built, before 
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, Literal, Never, Protocol, final
 
 from ferrosocket._json import dumps_bytes
 
@@ -42,8 +42,15 @@ class PreparedMessage:
     _payload: str | bytes
     _is_text: bool
 
-    def __init__(self) -> None:
-        raise TypeError("build a PreparedMessage with PreparedMessage.text(), .binary() or .json()")
+    if TYPE_CHECKING:
+        # To type checkers a call needs an argument no value has, so `PreparedMessage()` is an
+        # error there too (it always raises at run time).
+        def __init__(self, *, _build_with_text_binary_or_json: Never) -> None: ...
+
+    else:
+
+        def __init__(self) -> None:
+            raise TypeError("build a PreparedMessage with PreparedMessage.text(), .binary() or .json()")
 
     @classmethod
     def _make(cls, payload: str | bytes, is_text: bool) -> PreparedMessage:

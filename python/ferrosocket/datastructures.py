@@ -14,7 +14,7 @@ from __future__ import annotations
 import copyreg
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, Self, SupportsIndex, TypeVar, overload
 from urllib.parse import SplitResult, parse_qsl, urlencode
 
 from ferrosocket._core import (
@@ -34,6 +34,9 @@ __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"
 
 Mapping.register(Headers)  # pyright: ignore
 Mapping.register(QueryParams)  # pyright: ignore
+
+if TYPE_CHECKING:
+    _T = TypeVar("_T")
 
 # `cls.__new__(cls, *args)`, which pickle and copy know (NEWOBJ): an object made without `__init__`.
 _NEWOBJ: Any = copyreg.__newobj__  # type: ignore[attr-defined]  # (missing from typeshed)
@@ -60,13 +63,29 @@ class URL(str):
     # subclass (`_url_class_with_errors`) whose `__getattr__` asks `_parts`, which raises the
     # same ValueError (Starlette raises on access too). The rarely read components are
     # properties computed from `netloc` or the text.
-    __slots__ = ("_parts", "netloc", "path", "port", "query", "scheme")
-    _parts: UrlParts
-    scheme: str
-    netloc: str
-    path: str
-    query: str
-    port: int | None
+    if TYPE_CHECKING:  # to type checkers the components are read-only properties, as Starlette's
+        __slots__ = ("_parts",)
+        _parts: UrlParts
+
+        @property
+        def scheme(self) -> str: ...
+        @property
+        def netloc(self) -> str: ...
+        @property
+        def path(self) -> str: ...
+        @property
+        def query(self) -> str: ...
+        @property
+        def port(self) -> int | None: ...
+
+    else:
+        __slots__ = ("_parts", "netloc", "path", "port", "query", "scheme")
+        _parts: UrlParts
+        scheme: str
+        netloc: str
+        path: str
+        query: str
+        port: int | None
 
     if TYPE_CHECKING:
 
@@ -86,17 +105,33 @@ class URL(str):
         return True
 
     # Read-only, as Starlette's properties are: a URL whose `.path` could be reassigned would no
-    # longer match its own text. (The slots are filled in Rust, past this method.)
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise _read_only(self, name, "setter")
+    # longer match its own text. (The slots are filled in Rust, past this method.) Run time only:
+    # type checkers would take a `__setattr__` to allow any attribute to be set; to them the
+    # components are read-only properties (above) and other names unknown, as for Starlette's URL.
+    if not TYPE_CHECKING:
 
-    def __delattr__(self, name: str) -> None:
-        raise _read_only(self, name, "deleter")
+        def __setattr__(self, name: str, value: Any) -> None:
+            raise _read_only(self, name, "setter")
 
-    fragment: str = property(url_fragment)  # type: ignore[assignment]
-    username: str | None = property(url_username)  # type: ignore[assignment]
-    password: str | None = property(url_password)  # type: ignore[assignment]
-    hostname: str | None = property(url_hostname)  # type: ignore[assignment]
+        def __delattr__(self, name: str) -> None:
+            raise _read_only(self, name, "deleter")
+
+    if TYPE_CHECKING:
+
+        @property
+        def fragment(self) -> str: ...
+        @property
+        def username(self) -> str | None: ...
+        @property
+        def password(self) -> str | None: ...
+        @property
+        def hostname(self) -> str | None: ...
+
+    else:
+        fragment: str = property(url_fragment)
+        username: str | None = property(url_username)
+        password: str | None = property(url_password)
+        hostname: str | None = property(url_hostname)
 
     @property
     def components(self) -> SplitResult:
@@ -224,9 +259,9 @@ class MutableHeaders(Headers):
     __slots__ = ("_list",)
     _list: list[tuple[bytes, bytes]]
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> MutableHeaders:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         # The Rust table of the base class stays empty: this class keeps its pairs in `_list`.
-        return super().__new__(cls)  # type: ignore[return-value]
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -261,6 +296,10 @@ class MutableHeaders(Headers):
     def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
 
+    @overload
+    def get(self, key: str, default: None = None) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str | _T) -> str | _T: ...
     def get(self, key: str, default: Any = None) -> Any:
         try:
             return self[key]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import copyreg
 import enum
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ferrosocket._core import Connection, _register
 from ferrosocket._exceptions import UnexpectedMessageType, WebSocketDisconnect, WebSocketDisconnected
 from ferrosocket.datastructures import URL, State, StateAttributes
+
+if TYPE_CHECKING:  # (Starlette is optional: only url_for and send_denial_response name its classes.)
+    from starlette.datastructures import URL as StarletteURL
+    from starlette.responses import Response
 
 __all__ = [
     "UnexpectedMessageType",
@@ -39,15 +43,19 @@ class WebSocketState(enum.Enum):
 
     # Equal to Starlette's member of the same name (either side of ==), so comparisons hold whichever
     # enum the connection reports: ferrosocket.install() makes it report Starlette's members.
-    def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        kind = type(other)
-        if kind.__name__ == "WebSocketState" and kind.__module__ == "starlette.websockets":
-            return self._name_ == getattr(other, "_name_", None)
-        return NotImplemented
+    # Run time only: type checkers narrow `state == WebSocketState.X` only for an enum without an
+    # `__eq__` of its own, as Starlette's is.
+    if not TYPE_CHECKING:
 
-    __hash__ = enum.Enum.__hash__  # hash(name): the same as Starlette's member's
+        def __eq__(self, other: object) -> bool:
+            if self is other:
+                return True
+            kind = type(other)
+            if kind.__name__ == "WebSocketState" and kind.__module__ == "starlette.websockets":
+                return self._name_ == getattr(other, "_name_", None)
+            return NotImplemented
+
+        __hash__ = enum.Enum.__hash__  # hash(name): the same as Starlette's member's
 
 
 def _use(states: Iterable[Any], disconnect: type[WebSocketDisconnect], disconnected: type[Exception]) -> None:
@@ -151,7 +159,13 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
 
     __slots__ = ("_receive", "_send", "_base_url", "_state", "__dict__", "__weakref__")
 
-    def __init__(self, scope: Any, receive: Any, send: Any) -> None:
+    # Starlette's Scope, Receive and Send (starlette.types).
+    def __init__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         self._receive = receive
         self._send = send
 
@@ -248,14 +262,15 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         self._state: StateAttributes = self._state_class(self.scope["state"])
         return self._state  # type: ignore[return-value]
 
-    def url_for(self, name: str, /, **path_params: Any) -> Any:
+    # Starlette's URL: the router's URLPath.make_absolute_url makes it.
+    def url_for(self, name: str, /, **path_params: Any) -> StarletteURL:
         url_path_provider = self.scope.get("router") or self.scope.get("app")
         if url_path_provider is None:
             raise RuntimeError(
                 "The `url_for` method can only be used inside a Starlette application or with a router."
             )
         url_path = url_path_provider.url_path_for(name, **path_params)
-        return url_path.make_absolute_url(base_url=self.base_url)
+        return url_path.make_absolute_url(base_url=self.base_url)  # type: ignore[no-any-return]
 
     # --- Raw ASGI messages. ---
     #
@@ -338,7 +353,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         async def receive_text(self) -> str: ...
         async def receive_bytes(self) -> bytes: ...
         async def send_text(self, data: str) -> None: ...
-        async def send_bytes(self, data: bytes | bytearray | memoryview) -> None: ...
+        # Starlette's parameter type, so that a subclass's override copied from Starlette type-checks;
+        # `bytearray` and `memoryview` are accepted at run time too (docs/differences.md).
+        async def send_bytes(self, data: bytes) -> None: ...
 
     else:
         receive_text = _receiver(
@@ -409,7 +426,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
             raise
         self._commit(pending)
 
-    async def send_denial_response(self, response: Any) -> None:
+    async def send_denial_response(self, response: Response) -> None:
         if "websocket.http.response" in self.scope.get("extensions", {}):
             self._check_denial_response(response)  # before any I/O
             await response(self.scope, self.receive, self.send)
