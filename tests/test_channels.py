@@ -250,6 +250,8 @@ async def test_bad_input(workers: Callable[..., RedisChannels], redis_server: Re
         RedisChannels(redis_server.url, channels=["ok", "not ok"])
     with pytest.raises(ValueError, match="maxlen"):
         RedisChannels(redis_server.url, maxlen=0)
+    with pytest.raises(ValueError, match="backlog"):
+        RedisChannels(redis_server.url, backlog=0)
     with pytest.raises(ValueError, match="timeout must be a positive"):
         RedisChannels(redis_server.url, send_timeout=-1)
 
@@ -513,3 +515,179 @@ async def test_join_and_publish_after_or_during_close_raise(workers: Callable[..
         await joining
     with pytest.raises(RuntimeError, match="closed"):
         await worker.publish("x", 1)
+
+
+# --- Held since the second review (2026-12-06): resets, rollbacks, stuck members. ----------------
+
+
+async def test_a_restart_is_reported_on_a_channel_never_published_when_joined(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """The join gives the channel its epoch: messages the restart lost unread are reported."""
+    proxy = TcpProxy(redis_server.port)
+    await proxy.start()
+    gaps: list[ChannelGap] = []
+    worker = workers(proxy.url, on_gap=gaps.append)
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "room")  # nothing published on "room" yet
+    proxy.cut()
+    before = workers()
+    for n in range(5):
+        await before.publish("room", f"old {n}", "text")  # stored, never read by the worker
+    await before.close()
+    redis_server.kill()
+    redis_server.start()  # empty
+    publisher = workers()
+    for n in range(3):
+        await publisher.publish("room", f"new {n}", "text")
+    proxy.restore()
+    await eventually(lambda: len(texts(peers[0])) == 3, "the new ones")
+    await asyncio.sleep(0.2)
+    assert texts(peers[0]) == ["new 0", "new 1", "new 2"]
+    assert gaps == [ChannelGap("room", 0, reset=True)]
+    await proxy.close()
+
+
+async def test_redis_back_with_older_data_sends_nothing_twice(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """A snapshot (or a lagging AOF or replica) brings back messages 0-9 of the 15 delivered: the
+    worker reads on after the last one it delivered, reports the rollback, and counts on."""
+    gaps: list[ChannelGap] = []
+    worker, publisher = workers(on_gap=gaps.append), workers()
+    peers, sockets = await members(2)
+    for websocket in sockets:
+        await worker.join(websocket, "room")
+    for n in range(10):
+        await publisher.publish("room", n)
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.save()  # the snapshot holds 0-9
+    await admin.aclose()
+    for n in range(10, 15):
+        await publisher.publish("room", n)
+    await eventually(lambda: all(len(texts(p)) == 15 for p in peers), "15 delivered")
+    redis_server.kill()
+    redis_server.start()  # from the snapshot: 0-9
+    await eventually(lambda: worker.reconnects >= 1, "the worker noticed")
+    await asyncio.sleep(0.2)
+    publisher = workers()  # (the first one's connection went with the old server)
+    for n in range(100, 130):
+        await publisher.publish("room", n)
+    await eventually(lambda: all(texts(p)[-1:] == ["129"] for p in peers), "the new ones")
+    await asyncio.sleep(0.2)
+    for peer in peers:
+        assert texts(peer) == [str(n) for n in [*range(15), *range(100, 130)]]
+    assert gaps == [ChannelGap("room", 0, reset=True)]  # and no gap counted after it
+
+
+async def test_a_rollback_seen_only_in_the_numbers_is_reported(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """Rolled back by 40 messages, then more than maxlen published before the worker reads: the
+    entries before its last one were trimmed, so only the numbering going back shows it."""
+    proxy, worker, publisher, gaps = await relayed_worker(workers, redis_server)
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "r")
+    await publisher.publish("r", 0)
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.save()  # holds message 0 (number 1)
+    await admin.aclose()
+    for n in range(1, 41):
+        await publisher.publish("r", n)
+    await eventually(lambda: len(texts(peers[0])) == 41, "41 delivered")
+    proxy.cut()
+    redis_server.kill()
+    redis_server.start()  # from the snapshot: number 1
+    publisher = workers(maxlen=20)
+    for n in range(100, 130):  # numbers 2-31; maxlen 20 trims the oldest
+        await publisher.publish("r", n)
+    proxy.restore()
+    await eventually(lambda: texts(peers[0])[-1:] == ["129"], "caught up")
+    received = [int(x) for x in texts(peers[0])]
+    assert received[:41] == list(range(41)) and received[41:] == list(range(received[41], 130))
+    assert received[41] > 100 and gaps == [ChannelGap("r", 0, reset=True)]
+    await proxy.close()
+
+
+async def test_a_stuck_member_does_not_delay_the_others(workers: Callable[..., RedisChannels]) -> None:
+    failures: list[tuple[str, BroadcastFailure[Any]]] = []
+    worker = workers(send_timeout=1.0, on_failure=lambda name, failure: failures.append((name, failure)))
+    publisher = workers()
+    never = asyncio.Event()
+    stuck_peers, stuck = await members(1, stuck_until(never))
+    a_peers, a_sockets = await members(2)
+    b_peers, b_sockets = await members(1)
+    await worker.join(stuck[0], "a", "b")
+    for websocket in a_sockets:
+        await worker.join(websocket, "a")
+    await worker.join(b_sockets[0], "b")
+    for n in range(8):
+        await publisher.publish("a", n)
+    await publisher.publish("b", "to b")
+    async with asyncio.timeout(0.8):  # well within one send_timeout, for all 9 messages
+        while not (all(len(texts(p)) == 8 for p in a_peers) and texts(b_peers[0]) == ['"to b"']):
+            await asyncio.sleep(0.01)
+    for peer in a_peers:
+        assert texts(peer) == [str(n) for n in range(8)]
+    assert failures == []  # the stuck member's first send is still waiting
+    await eventually(lambda: len(failures) == 2, "two sends timed out, one after the other")
+    assert [(name, type(failure.error)) for name, failure in failures] == [("a", TimeoutError)] * 2
+    never.set()  # it gets the rest, in order
+    await eventually(lambda: len(texts(stuck_peers[0])) == 7, "the rest")
+    assert texts(stuck_peers[0]) == [str(n) for n in range(2, 8)] + ['"to b"']
+    assert worker.channels_of(stuck[0]) == {"a", "b"}
+
+
+async def test_a_slow_member_gets_everything_in_order_while_the_others_go_on(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    async def slow(peer: Peer, message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.01)
+        peer.sent.append(message)
+
+    worker, publisher = workers(batch=7), workers()
+    slow_peers, slow_sockets = await members(1, slow)
+    peers, sockets = await members(3)
+    for websocket in [*slow_sockets, *sockets]:
+        await worker.join(websocket, "x", "y")
+    for n in range(60):
+        await publisher.publish("xy"[n % 2], n)
+    await eventually(lambda: all(len(texts(p)) == 60 for p in peers), "the fast ones")
+    assert len(texts(slow_peers[0])) < 60  # still catching up on its own
+    received = texts(peers[0])
+    assert all(texts(p) == received for p in peers)
+    for channel in range(2):  # each channel in order (no order between channels)
+        assert [int(x) for x in received if int(x) % 2 == channel] == list(range(channel, 60, 2))
+    await eventually(lambda: len(texts(slow_peers[0])) == 60, "the slow one")
+    assert texts(slow_peers[0]) == received  # in the order the others got them
+
+
+async def test_a_member_that_never_drains_holds_at_most_backlog_messages(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    failures: list[tuple[str, BroadcastFailure[Any]]] = []
+    worker = workers(
+        send_timeout=None, backlog=5, on_failure=lambda name, failure: failures.append((name, failure))
+    )
+    publisher = workers()
+    never = asyncio.Event()
+    stuck_peers, stuck = await members(1, stuck_until(never))
+    peers, sockets = await members(1)
+    for websocket in [*stuck, *sockets]:
+        await worker.join(websocket, "a", "b")
+    for n in range(14):  # 0 waits; 1-5 queue; 6 drops them and queues; 11 drops 6-10; 11-13 queue
+        await publisher.publish("a", n)
+    await publisher.publish("b", "to b")  # (after every one of "a": no order between channels)
+    await eventually(lambda: len(texts(peers[0])) == 15, "the other member")
+    await eventually(lambda: len(failures) == 2, "the drops")
+    dropped = "5 messages dropped: 5 waited for this connection already (backlog)"
+    assert [(name, str(failure.error)) for name, failure in failures] == [("a", dropped)] * 2
+    assert all(isinstance(failure.error, OverflowError) for _, failure in failures)
+    assert all(failure.websocket is stuck[0] for _, failure in failures)
+    never.set()
+    await eventually(lambda: len(texts(stuck_peers[0])) == 5, "0, then 11-13 and b's")
+    assert texts(stuck_peers[0]) == ["0", "11", "12", "13", '"to b"']
+    assert worker.channels_of(stuck[0]) == {"a", "b"}

@@ -76,6 +76,10 @@ class Membership(Generic[W]):
     def has(self, channel: str) -> bool:
         return channel in self._members
 
+    def is_member(self, websocket: W, channel: str) -> bool:
+        joined = self._channels.get(websocket)
+        return joined is not None and channel in joined
+
     def channels_of(self, websocket: W) -> frozenset[str]:
         return frozenset(self._channels.get(websocket, ()))
 

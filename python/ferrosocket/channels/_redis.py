@@ -6,14 +6,21 @@ it with the stream's epoch (``e``: when its numbering started, so a Redis that l
 told apart from one that trimmed it); ``XADD ... MAXLEN ~ maxlen`` keeps at least the last
 ``maxlen`` messages.
 
+Joining a channel nobody published on yet gives it its epoch (the publish script keeps it), so
+that the stream this process reads always has an epoch it knows.
+
 Delivering (each process with members): one reader task ``XREAD``s every channel that has a local
 member, from the last id it delivered, and hands each entry's payload, as it is (a text frame's
 UTF-8 bytes become a ``str`` once per process: ASGI text frames are ``str``), to the local members
-through ``broadcast``. A number that skips reports a gap (messages trimmed before this process
-read them); a new epoch reports a reset. On a Redis error the reader retries with exponential
-backoff and jitter, then reads on from the last id it delivered: what was published meanwhile is
-delivered, in order, once. A connection whose send fails because it has gone leaves all its
-channels; so does any connection found disconnected by the periodic sweep.
+through ``FanOut`` (``_fanout.py``: the reader never waits for a member's send; a member whose
+send waits gets its next messages queued, in order, at most ``backlog`` of them). A number that
+skips reports a gap (messages trimmed before this process read them); a new epoch reports a
+reset. On a Redis error the reader retries with exponential backoff and jitter, then reads on from
+the last id it delivered: what was published meanwhile is delivered, in order, once. A stream of
+the same epoch that lost that last id (Redis came back with older data) is read on from there
+too, its numbering taken up where the restored data ends, and reported as a reset. A connection
+whose send fails because it has gone leaves all its channels; so does any connection found
+disconnected by the periodic sweep.
 """
 
 # pyright: reportUnnecessaryIsInstance=false, reportPrivateUsage=false
@@ -30,9 +37,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from ferrosocket._broadcast import BroadcastFailure, _check_bounds, _prepare, broadcast
+from ferrosocket._broadcast import BroadcastFailure, _check_bounds, _prepare
 from ferrosocket._json import dumps_bytes
 from ferrosocket._prepared import PreparedMessage
+from ferrosocket.channels._fanout import FanOut, Unit
 from ferrosocket.channels._membership import Membership, check_can_join, is_gone
 from ferrosocket.channels._names import ChannelNames
 
@@ -41,18 +49,29 @@ __all__ = ["ChannelGap", "RedisChannels"]
 logger = logging.getLogger("ferrosocket.channels")
 
 # KEYS: the stream, the channel's counter hash. ARGV: maxlen, the payload's field ("t": text,
-# "b": binary), the payload. Returns the new entry's id.
+# "b": binary), the payload. Returns the new entry's id. The epoch is kept when a join made it.
 _PUBLISH: Final = """
 local n = redis.call('HINCRBY', KEYS[2], 'n', 1)
-local e
-if n == 1 then
+local e = redis.call('HGET', KEYS[2], 'e')
+if not e then
   local now = redis.call('TIME')
   e = now[1] .. '.' .. now[2]
   redis.call('HSET', KEYS[2], 'e', e)
-else
-  e = redis.call('HGET', KEYS[2], 'e')
 end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'n', n, 'e', e, ARGV[2], ARGV[3])
+"""
+
+# KEYS: the stream, the channel's counter hash. Returns the stream's last entry ({id, {field,
+# value, ...}}), or, for an empty stream, {"", {n, e}} from the counter hash, after giving the
+# channel its epoch if it had none (one script: nothing is published between the two reads).
+_JOIN: Final = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then
+  return last[1]
+end
+local now = redis.call('TIME')
+redis.call('HSETNX', KEYS[2], 'e', now[1] .. '.' .. now[2])
+return {'', redis.call('HMGET', KEYS[2], 'n', 'e')}
 """
 
 _START: Final = b"0-0"
@@ -64,8 +83,10 @@ class ChannelGap:
 
     ``missed`` is how many were trimmed (the stream keeps about ``maxlen``) before this process
     read them; ``reset`` is True when Redis lost the channel's stream (restarted without
-    persistence, flushed): then ``missed`` counts only those lost after the new stream began,
-    and messages that were stored before and not yet read are lost too, uncounted."""
+    persistence, flushed) or came back with older data (a rollback: a snapshot, a lagging AOF or
+    replica): then ``missed`` counts only those lost after the new stream began (for a rollback:
+    0, or a lower bound), and messages that were stored before and not yet read are lost too,
+    uncounted."""
 
     channel: str
     missed: int
@@ -75,8 +96,9 @@ class ChannelGap:
 def _warn_gap(gap: ChannelGap) -> None:
     if gap.reset:
         logger.warning(
-            "channel %r: Redis lost its stream (restarted or flushed): undelivered messages from before "
-            "are lost; %d published since were trimmed before this process read them",
+            "channel %r: Redis lost its stream or came back with older data (restarted, flushed, "
+            "restored): undelivered messages from before are lost; %d published since were trimmed "
+            "before this process read them",
             gap.channel,
             gap.missed,
         )
@@ -99,8 +121,8 @@ class _Position:
 
     def __init__(self, last_id: bytes, number: int | None, epoch: bytes | None) -> None:
         self.last_id = last_id  # the last entry delivered (or the stream's end when joined)
-        self.number = number  # its "n", None before the first entry
-        self.epoch = epoch  # its "e"
+        self.number = number  # its "n" (when joined to an empty stream: the channel's counter)
+        self.epoch = epoch  # its "e" (when joined to an empty stream: the epoch the join made)
 
 
 def _entry_number(fields: dict[bytes, bytes]) -> tuple[int | None, bytes | None]:
@@ -133,9 +155,12 @@ class RedisChannels:
         batch: int = 256,
         backoff: tuple[float, float] = (0.05, 5.0),
         sweep_interval: float = 10.0,
+        backlog: int = 1_000,
     ) -> None:
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
             raise ValueError(f"maxlen must be a positive int, not {maxlen!r}")
+        if isinstance(backlog, bool) or not isinstance(backlog, int) or backlog < 1:
+            raise ValueError(f"backlog must be a positive int, not {backlog!r}")
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch must be a positive int, not {batch!r}")
         if not (0 < backoff[0] <= backoff[1]) or not block > 0 or not sweep_interval > 0:
@@ -166,8 +191,6 @@ class RedisChannels:
         self._prefix = prefix
         self._prefix_bytes = len(prefix.encode())  # keys are UTF-8: a lone surrogate raises here
         self._maxlen = maxlen
-        self._send_timeout = send_timeout
-        self._concurrency = concurrency
         self._on_gap = on_gap or _warn_gap
         self._on_failure = on_failure or _warn_failure
         self._block_ms = max(1, round(block * 1000))
@@ -176,6 +199,15 @@ class RedisChannels:
         self._sweep_interval = sweep_interval
         self._membership: Membership[Any] = Membership()
         self._positions: dict[str, _Position] = {}
+        self._fanout = FanOut(
+            timeout=send_timeout,
+            concurrency=concurrency,
+            backlog=backlog,
+            members=lambda channel: self._membership.members(channel),
+            current=lambda unit: self._positions.get(unit.channel) is unit.position,
+            is_member=lambda websocket, channel: self._membership.is_member(websocket, channel),
+            failed=self._send_failed,
+        )
         self._wake_key = f"{prefix}wake:{os.getpid()}:{random.getrandbits(64):016x}".encode()
         self._wake_id: bytes = _START
         self._reader: asyncio.Task[None] | None = None
@@ -183,6 +215,7 @@ class RedisChannels:
         self._closed = False
         self._stopping = asyncio.Event()  # set by close(): ends the reader's backoff waits
         self._script: Any = None
+        self._join_script: Any = None
         self.reconnects = 0
         """How many times the reader lost Redis and got it back (for monitoring)."""
 
@@ -224,6 +257,7 @@ class RedisChannels:
         if sweeper is not None:
             sweeper.cancel()
             await asyncio.wait({sweeper})
+        await self._fanout.close()  # nothing is sent after this; a reader handing out returns
         if reader is not None and not reader.done():
             # The reader ends by itself once its XREAD returns: a wake-up makes that now. (No
             # cancellation mid-command unless that fails: redis-py may turn a CancelledError
@@ -261,7 +295,7 @@ class RedisChannels:
         tails: dict[str, _Position] = {}
         while missing := [n for n in dict.fromkeys(names) if n not in self._positions and n not in tails]:
             for name in missing:
-                tails[name] = await self._tail(name)
+                tails[name] = await self._join_position(name)
         if self._closed:  # close() ran while we waited for Redis
             raise RuntimeError("these channels are closed")
         added = False
@@ -325,15 +359,19 @@ class RedisChannels:
 
     # --- Reading. ---
 
-    async def _tail(self, channel: str) -> _Position:
-        """The position at the end of the channel's stream (nothing published yet: its start,
-        numbered from the channel's counter, so that a gap in the first entries read shows)."""
-        entries = await self._client.xrevrange(self._stream_key(channel), count=1)
-        if not entries:
-            number, epoch = await self._client.hmget(self._counter_key(channel), [b"n", b"e"])
+    async def _join_position(self, channel: str) -> _Position:
+        """The position at the end of the channel's stream. Nothing published yet: its start,
+        numbered from the channel's counter (a gap in the first entries read shows), with the
+        channel's epoch, made now if it had none (a Redis that loses the stream before this
+        process reads it shows: the next stream has another epoch)."""
+        if self._join_script is None:
+            self._join_script = self._client.register_script(_JOIN)
+        keys = [self._stream_key(channel), self._counter_key(channel)]
+        entry_id, values = await self._join_script(keys=keys, args=[])
+        if not entry_id:
+            number, epoch = values
             return _Position(_START, int(number or 0), epoch)
-        entry_id, fields = entries[0]
-        number, epoch = _entry_number(fields)
+        number, epoch = _entry_number(dict(zip(values[::2], values[1::2], strict=True)))
         return _Position(entry_id, number, epoch)
 
     async def _wake(self) -> None:
@@ -390,16 +428,35 @@ class RedisChannels:
             pass
 
     async def _resume(self) -> None:
-        """After an outage: a channel whose stream restarted (Redis lost its data) or now ends
-        before the last id delivered is read again from its start."""
-        for channel, position in list(self._positions.items()):
-            tail = await self._tail(channel)
+        """After an outage, per channel. A new stream (another epoch, or none: Redis lost the
+        channel) is read from its start (``_count`` reports the reset). The same stream without
+        the last entry delivered while it holds older ones came back with older data (a snapshot,
+        a lagging AOF or replica): it is read on after that entry (what is at or before it was
+        delivered: nothing twice), its numbering taken up from the newest entry restored (entries
+        stored since continue it), and the rollback is reported as a reset (messages stored
+        after the restored data and not read here are lost, uncounted)."""
+        positions = list(self._positions.items())
+        if not positions:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for channel, position in positions:
+                stream = self._stream_key(channel)
+                pipe.xrevrange(stream, count=1)
+                pipe.hget(self._counter_key(channel), b"e")
+                pipe.xrevrange(stream, max=position.last_id, count=1)
+            replies: list[Any] = await pipe.execute()
+        for index, (channel, position) in enumerate(positions):
             if self._positions.get(channel) is not position:
                 continue  # left (or left and joined again) meanwhile
-            if position.epoch is not None and tail.epoch is not None and tail.epoch != position.epoch:
+            tail, counter_epoch, before = replies[3 * index : 3 * index + 3]
+            epoch = (_entry_number(tail[0][1])[1] if tail else None) or counter_epoch
+            if epoch is None or (position.epoch is not None and epoch != position.epoch):
                 position.last_id = _START
-            elif tail.number is None or _id_before(tail.last_id, position.last_id):
-                position.last_id = _START
+            elif position.last_id != _START and before and before[0][0] != position.last_id:
+                number, _ = _entry_number(before[0][1])
+                if number is not None:
+                    position.number = number
+                self._report_gap(ChannelGap(channel, 0, reset=True))
 
     async def _read_once(self) -> None:
         streams: dict[bytes, bytes] = {self._wake_key: self._wake_id}
@@ -415,33 +472,27 @@ class RedisChannels:
                 if entries:
                     self._wake_id = entries[-1][0]
                 continue
-            await self._deliver(self._channel_of(key), entries)
+            self._deliver(self._channel_of(key), entries)
+        await self._fanout.run()  # every message handed out (not necessarily sent: see _fanout)
 
-    async def _deliver(self, channel: str, entries: Any) -> None:
+    def _deliver(self, channel: str, entries: Any) -> None:
         position = self._positions.get(channel)
+        if position is None or self._closed:
+            return  # everyone here left the channel while the XREAD waited
         for entry_id, fields in entries:
-            if position is None or self._positions.get(channel) is not position or self._closed:
-                # Everyone here left the channel meanwhile (and maybe a new first member joined:
-                # it starts at the stream's end as it was when it joined, not in this batch).
-                return
             number, epoch = _entry_number(fields)
             if number is not None:
                 self._count(channel, position, number, epoch)
             position.last_id = entry_id
             message = _message(fields)
-            if message is None:
-                continue
-            result = await broadcast(
-                self._membership.members(channel),
-                message,
-                timeout=self._send_timeout,
-                concurrency=self._concurrency,
-            )
-            for failure in result.failures:
-                if is_gone(failure.websocket):
-                    self.leave_all(failure.websocket)  # it has gone: leave everything, silently
-                else:  # a timeout, or a send that raised on a connection still open: it stays
-                    self._report_failure(channel, failure)
+            if message is not None:
+                self._fanout.add(Unit(channel, position, message.payload, message.is_text))
+
+    def _send_failed(self, channel: str, websocket: Any, error: Exception) -> None:
+        if is_gone(websocket):
+            self.leave_all(websocket)  # it has gone: leave everything, silently
+        else:  # a timeout, a send that raised on a connection still open, a backlog dropped
+            self._report_failure(channel, BroadcastFailure(websocket, error))
 
     def _count(self, channel: str, position: _Position, number: int, epoch: bytes | None) -> None:
         """Reports the messages this entry's number says were skipped."""
@@ -451,13 +502,20 @@ class RedisChannels:
                 gap = ChannelGap(channel, number - 1, reset=True)
         elif position.number is not None and number > position.number + 1:
             gap = ChannelGap(channel, number - position.number - 1)
+        elif position.number is not None and number <= position.number:
+            # The numbering went back: Redis came back with older data, and what _resume could
+            # have seen of it was trimmed since. How many were trimmed is not known.
+            gap = ChannelGap(channel, 0, reset=True)
         position.number = number
         position.epoch = epoch
         if gap is not None:
-            try:
-                self._on_gap(gap)
-            except Exception:
-                logger.exception("on_gap raised")
+            self._report_gap(gap)
+
+    def _report_gap(self, gap: ChannelGap) -> None:
+        try:
+            self._on_gap(gap)
+        except Exception:
+            logger.exception("on_gap raised")
 
     def _report_failure(self, channel: str, failure: BroadcastFailure[Any]) -> None:
         try:
@@ -498,10 +556,3 @@ def _message(fields: dict[bytes, bytes]) -> PreparedMessage | None:
     if payload is not None:
         return PreparedMessage._make(payload, False)
     return None
-
-
-def _id_before(a: bytes, b: bytes) -> bool:
-    """Stream id ``a`` sorts before ``b``."""
-    ms_a, _, seq_a = a.partition(b"-")
-    ms_b, _, seq_b = b.partition(b"-")
-    return (int(ms_a), int(seq_a or 0)) < (int(ms_b), int(seq_b or 0))
