@@ -9,6 +9,7 @@ worker and Redis; Redis restarts with SIGKILL (no persistence: it loses everythi
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -691,3 +692,83 @@ async def test_a_member_that_never_drains_holds_at_most_backlog_messages(
     await eventually(lambda: len(texts(stuck_peers[0])) == 5, "0, then 11-13 and b's")
     assert texts(stuck_peers[0]) == ["0", "11", "12", "13", '"to b"']
     assert worker.channels_of(stuck[0]) == {"a", "b"}
+
+
+# --- Found by a review of the per-member queues and the rollback handling (2026-12-05). ---------
+
+
+async def test_a_member_that_leaves_while_a_message_waits_for_a_place_does_not_get_it(
+    workers: Callable[..., RedisChannels],
+) -> None:
+    """With every place taken (concurrency=1) by a slow member's send, the message's hand-out to
+    the other members waits: one that leaves meanwhile does not get it."""
+
+    async def slow(peer: Peer, message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.3)
+        peer.sent.append(message)
+
+    worker, publisher = workers(concurrency=1), workers()
+    slow_peers, slow_sockets = await members(1, slow)
+    peers, sockets = await members(1)
+    for websocket in [*slow_sockets, *sockets]:
+        await worker.join(websocket, "k")
+    await publisher.publish("k", "m1", "text")
+    await eventually(lambda: bool(worker._fanout._busy), "the slow member's send waits")
+    worker.leave(sockets[0], "k")
+    await eventually(lambda: texts(slow_peers[0]) == ["m1"], "the slow member got it")
+    await asyncio.sleep(0.05)
+    assert texts(peers[0]) == []
+
+
+async def test_a_restored_backup_of_an_earlier_stream_sends_nothing_twice(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """The stream is lost and made anew (another epoch), then a backup of the first one is
+    restored: the worker reads the first stream on where it was, and reports the loss."""
+    gaps: list[ChannelGap] = []
+    worker, publisher = workers(on_gap=gaps.append), workers()
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "k")
+    for n in range(3):
+        await publisher.publish("k", f"a{n}", "text")
+    await eventually(lambda: len(texts(peers[0])) == 3, "a0-a2")
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.save()  # the backup: a0-a2, the first epoch
+    await admin.aclose()
+    backup = redis_server.directory / "backup.rdb"
+    shutil.copy(redis_server.directory / "dump.rdb", backup)
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.flushall()  # the data is lost: the next publish makes a new stream
+    await admin.aclose()
+    await publisher.publish("k", "b0", "text")
+    await eventually(lambda: texts(peers[0])[-1:] == ["b0"], "b0")
+    redis_server.kill()
+    shutil.copy(backup, redis_server.directory / "dump.rdb")
+    redis_server.start()  # the backup restored
+    await eventually(lambda: worker.reconnects >= 1, "the worker noticed")
+    publisher = workers()
+    await publisher.publish("k", "a3", "text")
+    await eventually(lambda: texts(peers[0])[-1:] == ["a3"], "a3")
+    await asyncio.sleep(0.2)
+    assert texts(peers[0]) == ["a0", "a1", "a2", "b0", "a3"]
+    assert gaps == [ChannelGap("k", 0, reset=True)] * 2  # the loss, then the restore
+
+
+async def test_close_awaited_in_a_members_send_completes(workers: Callable[..., RedisChannels]) -> None:
+    outcome: list[str] = []
+    worker = workers()
+
+    async def closes(peer: Peer, message: dict[str, Any]) -> None:
+        await worker.close()
+        outcome.append("returned")
+        peer.sent.append(message)
+
+    peers, sockets = await members(3)
+    closing_peers, closing_sockets = await members(1, closes)
+    for websocket in [*sockets, *closing_sockets]:
+        await worker.join(websocket, "k")
+    await workers().publish("k", 1)
+    await eventually(lambda: outcome == ["returned"], "close() returned in the send")
+    assert worker.members("k") == [] and worker._positions == {}
+    assert worker._reader is None

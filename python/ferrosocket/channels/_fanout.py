@@ -43,7 +43,7 @@ logger = logging.getLogger("ferrosocket.channels")
 class Unit:
     """One message of one channel, for its local members."""
 
-    __slots__ = ("channel", "position", "payload", "is_text", "targets")
+    __slots__ = ("channel", "position", "payload", "is_text", "targets", "stale")
 
     def __init__(self, channel: str, position: object, payload: str | bytes, is_text: bool) -> None:
         self.channel = channel
@@ -51,6 +51,9 @@ class Unit:
         self.payload = payload
         self.is_text = is_text
         self.targets: Iterator[Any] = iter(())  # the members, once the first send of it starts
+        # Set once other code may have run since the members were taken (a send waited, a
+        # failure was reported): each member left is then checked before its send.
+        self.stale = False
 
 
 class _Segment:
@@ -84,7 +87,7 @@ class FanOut:
         self._members = members  # a channel's members now
         self._current = current  # False once nobody here reads the unit's channel where it was read
         self._is_member = is_member
-        self._failed = failed  # a send that raised or timed out, or messages dropped
+        self._report = failed  # a send that raised or timed out, or messages dropped
         self._units: deque[Unit] = deque()  # read, no send started yet
         self._unit: Unit | None = None  # the one being handed out (its targets are shared)
         self._busy: dict[Any, deque[Unit]] = {}  # members with a send waiting: their outboxes
@@ -115,10 +118,13 @@ class FanOut:
         """Forgets what was not sent and cancels the sends that wait."""
         self._closed = True
         self._units.clear()
-        self._unit = None
         self._busy.clear()
+        if self._unit is not None:
+            self._unit.stale = True  # a send running close() (a worker's) sends no more of it
+            self._unit = None
         self._wake_reader()
-        tasks = list(self._tasks)
+        # Not the task calling close() (a member's send may): it would cancel its own caller.
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -214,8 +220,12 @@ class FanOut:
                 segment.unit = unit
                 payload = unit.payload
                 is_text = unit.is_text
-                # The hot path: one await, one dict check, two flag checks per member.
+                # The hot path: one await, one dict check, three flag checks per member.
                 for websocket in unit.targets:
+                    if unit.stale and (
+                        self._closed or not (self._current(unit) and self._is_member(websocket, unit.channel))
+                    ):
+                        continue  # it left the channel (or everyone here did, or close() ran) since
                     if busy and websocket in busy:
                         self._queue(websocket, unit)
                         continue
@@ -239,6 +249,8 @@ class FanOut:
         """A send just yielded to the event loop: its member is busy from now on, another worker
         goes on with the list, and the send's clock starts."""
         segment.blocked = True
+        if self._unit is not None:
+            self._unit.stale = True  # others run while this send waits (leave, join, close)
         self._busy[segment.websocket] = deque()
         self._pulling -= 1
         self._ensure_puller()
@@ -282,6 +294,13 @@ class FanOut:
                 self._failed(unit.channel, websocket, self._timed_out(unit.is_text))
         if not outbox and self._busy.get(websocket) is outbox:
             del self._busy[websocket]
+
+    def _failed(self, channel: str, websocket: Any, error: Exception) -> None:
+        """Reports a failure. The report may run the app's code (``on_failure``), which may make
+        members leave: the message being handed out checks its members from now on."""
+        if self._unit is not None:
+            self._unit.stale = True
+        self._report(channel, websocket, error)
 
     def _timed_out(self, is_text: bool) -> TimeoutError:
         return TimeoutError(f"{_method(is_text)} did not complete within {self._timeout} s")

@@ -75,6 +75,7 @@ return {'', redis.call('HMGET', KEYS[2], 'n', 'e')}
 """
 
 _START: Final = b"0-0"
+_EPOCHS_KEPT: Final = 4  # earlier streams of a channel whose position a process remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +118,23 @@ def _warn_failure(channel: str, failure: BroadcastFailure[Any]) -> None:
 class _Position:
     """Where this process is in one channel's stream."""
 
-    __slots__ = ("last_id", "number", "epoch")
+    __slots__ = ("last_id", "number", "epoch", "earlier")
 
     def __init__(self, last_id: bytes, number: int | None, epoch: bytes | None) -> None:
         self.last_id = last_id  # the last entry delivered (or the stream's end when joined)
         self.number = number  # its "n" (when joined to an empty stream: the channel's counter)
         self.epoch = epoch  # its "e" (when joined to an empty stream: the epoch the join made)
+        # The streams this process read before this one: epoch -> the last entry delivered from
+        # it, so that a backup of one of them, restored, is read on, not read again.
+        self.earlier: dict[bytes, bytes] = {}
+
+    def leave_epoch(self) -> None:
+        """Remembers where this process is in the current stream, which it leaves for another."""
+        if self.epoch is not None and self.last_id != _START:
+            self.earlier.pop(self.epoch, None)
+            self.earlier[self.epoch] = self.last_id
+            while len(self.earlier) > _EPOCHS_KEPT:
+                del self.earlier[next(iter(self.earlier))]
 
 
 def _entry_number(fields: dict[bytes, bytes]) -> tuple[int | None, bytes | None]:
@@ -252,8 +264,19 @@ class RedisChannels:
         Redis client if this object made it. Idempotent; never waits much longer than ``block``."""
         self._closed = True
         self._stopping.set()
+        # Forgotten before the first await: a close() awaited from a member's send (whose task
+        # the channels own) still leaves nothing behind if that task is cancelled meanwhile.
+        self._positions.clear()
+        self._membership = Membership()
         reader, sweeper = self._reader, self._sweeper
         self._reader = self._sweeper = None
+        try:
+            await self._stop(reader, sweeper)
+        finally:
+            if self._owns_client:
+                await self._client.aclose()
+
+    async def _stop(self, reader: asyncio.Task[None] | None, sweeper: asyncio.Task[None] | None) -> None:
         if sweeper is not None:
             sweeper.cancel()
             await asyncio.wait({sweeper})
@@ -273,10 +296,6 @@ class RedisChannels:
                 done, _ = await asyncio.wait({reader}, timeout=2.0)
                 if not done:
                     logger.warning("the channel reader did not stop")
-        self._positions.clear()
-        self._membership = Membership()
-        if self._owns_client:
-            await self._client.aclose()
 
     # --- Membership. ---
 
@@ -450,7 +469,23 @@ class RedisChannels:
                 continue  # left (or left and joined again) meanwhile
             tail, counter_epoch, before = replies[3 * index : 3 * index + 3]
             epoch = (_entry_number(tail[0][1])[1] if tail else None) or counter_epoch
-            if epoch is None or (position.epoch is not None and epoch != position.epoch):
+            if epoch is not None and position.epoch is not None and epoch != position.epoch:
+                if epoch in position.earlier:
+                    # A backup of a stream read before this one: read on where this process was.
+                    last_id = position.earlier.pop(epoch)
+                    position.leave_epoch()
+                    position.last_id, position.epoch, position.number = last_id, epoch, None
+                    before = await self._client.xrevrange(self._stream_key(channel), max=last_id, count=1)
+                    if self._positions.get(channel) is not position:
+                        continue
+                    if before:
+                        position.number = _entry_number(before[0][1])[0]
+                    self._report_gap(ChannelGap(channel, 0, reset=True))
+                    continue
+                position.leave_epoch()
+                position.last_id = _START
+            elif epoch is None:
+                position.leave_epoch()
                 position.last_id = _START
             elif position.last_id != _START and before and before[0][0] != position.last_id:
                 number, _ = _entry_number(before[0][1])
@@ -498,6 +533,7 @@ class RedisChannels:
         """Reports the messages this entry's number says were skipped."""
         gap: ChannelGap | None = None
         if position.epoch is not None and epoch != position.epoch:
+            position.leave_epoch()
             if position.number is not None or number > 1:
                 gap = ChannelGap(channel, number - 1, reset=True)
         elif position.number is not None and number > position.number + 1:
