@@ -297,17 +297,19 @@ def _on_block(run: _Run, segment: _Segment) -> None:
 
 
 @types.coroutine
-def _drive(coroutine: Coroutine[Any, Any, None], run: _Run, segment: _Segment) -> Generator[Any, Any, None]:
-    """Await ``coroutine`` (``segment``'s sends), calling ``_on_block`` once, the first time it
+def _drive(
+    coroutine: Coroutine[Any, Any, None], on_block: Callable[..., None], *block_args: Any
+) -> Generator[Any, Any, None]:
+    """Await ``coroutine`` (a segment's sends), calling ``on_block(*block_args)`` once, the first time it
     yields to the event loop (before the event loop sees the yield). Everything else passes
     through unchanged: what the event loop sends or throws in, what the coroutine yields, in the
-    same task."""
+    same task. (channels/_fanout.py drives its sends with it too.)"""
     try:
         yielded = coroutine.send(None)
     except StopIteration:
         return
     try:
-        _on_block(run, segment)
+        on_block(*block_args)
     except BaseException:
         coroutine.close()
         raise
@@ -333,7 +335,7 @@ async def _worker(run: _Run) -> None:
     """Run segments until the list is empty."""
     while True:
         segment = _Segment(run.deadline())
-        await _drive(_send_segment(run, segment), run, segment)
+        await _drive(_send_segment(run, segment), _on_block, run, segment)
         if not segment.blocked:
             return  # the list is empty
         # The waiting send ended: go on with the list, beside the other workers. (A worker that

@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types
 from collections import Counter, deque
-from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ferrosocket._broadcast import _AsyncioDeadline
+from ferrosocket._broadcast import _AsyncioDeadline, _drive
 
 __all__ = ["FanOut", "Unit"]
 
@@ -172,7 +171,7 @@ class FanOut:
         try:
             while not self._closed:
                 segment = _Segment()
-                await _drive(self._segment(segment), self, segment)
+                await _drive(self._segment(segment), self._on_block, segment)
                 if not segment.blocked:
                     return  # everything was handed out
                 pulling = False  # (_on_block uncounted it)
@@ -323,37 +322,3 @@ def _inside(is_text: bool, cancelled: BaseException) -> RuntimeError:
     error = RuntimeError(f"{_method(is_text)} was cancelled from inside the send, not by the channels")
     error.__cause__ = cancelled
     return error
-
-
-@types.coroutine
-def _drive(
-    coroutine: Coroutine[Any, Any, None], fanout: FanOut, segment: _Segment
-) -> Generator[Any, Any, None]:
-    """Awaits ``coroutine`` (``segment``'s sends), calling ``fanout._on_block`` once, the first
-    time it yields to the event loop (before the event loop sees the yield); everything else
-    passes through unchanged, in the same task (as ``broadcast``'s ``_drive``)."""
-    try:
-        yielded = coroutine.send(None)
-    except StopIteration:
-        return
-    try:
-        fanout._on_block(segment)
-    except BaseException:
-        coroutine.close()
-        raise
-    while True:
-        try:
-            sent = yield yielded
-        except GeneratorExit:
-            coroutine.close()
-            raise
-        except BaseException as thrown:
-            try:
-                yielded = coroutine.throw(thrown)
-            except StopIteration:
-                return
-        else:
-            try:
-                yielded = coroutine.send(sent)
-            except StopIteration:
-                return
