@@ -772,3 +772,115 @@ async def test_close_awaited_in_a_members_send_completes(workers: Callable[..., 
     await eventually(lambda: outcome == ["returned"], "close() returned in the send")
     assert worker.members("k") == [] and worker._positions == {}
     assert worker._reader is None
+
+
+# --- Found by a review of the session's diff (2026-12-05). ------------------------------------
+
+
+async def test_a_backup_restored_before_the_new_stream_was_read_sends_nothing_twice(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """Redis restarts empty (the worker resumes at the start of a stream it has not read yet),
+    then the backup of the old stream is restored: it is read on, not again."""
+    worker = workers()
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "k")
+    for n in range(3):
+        await workers().publish("k", f"a{n}", "text")
+    await eventually(lambda: len(texts(peers[0])) == 3, "a0-a2")
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.save()
+    await admin.aclose()
+    backup = redis_server.directory / "backup.rdb"
+    shutil.move(redis_server.directory / "dump.rdb", backup)
+    redis_server.kill()
+    redis_server.start()  # empty
+    await eventually(lambda: worker.reconnects >= 1, "resumed on the empty Redis")
+    await asyncio.sleep(0.2)
+    redis_server.kill()
+    shutil.copy(backup, redis_server.directory / "dump.rdb")
+    redis_server.start()  # the backup restored
+    await eventually(lambda: worker.reconnects >= 2, "resumed on the restored Redis")
+    await workers().publish("k", "a3", "text")
+    await eventually(lambda: texts(peers[0])[-1:] == ["a3"], "a3")
+    await asyncio.sleep(0.2)
+    assert texts(peers[0]) == ["a0", "a1", "a2", "a3"]
+
+
+async def test_an_error_while_resuming_a_restored_backup_loses_no_report(
+    workers: Callable[..., RedisChannels],
+    redis_server: RedisServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As test_a_restored_backup_of_an_earlier_stream_sends_nothing_twice, with Redis failing
+    once just as the worker reads where it was in the restored stream: the next attempt still
+    reports the restore."""
+    gaps: list[ChannelGap] = []
+    worker = workers(on_gap=gaps.append)
+    peers, sockets = await members(1)
+    await worker.join(sockets[0], "k")
+    for n in range(3):
+        await workers().publish("k", f"a{n}", "text")
+    await eventually(lambda: len(texts(peers[0])) == 3, "a0-a2")
+    admin = redis.asyncio.Redis.from_url(redis_server.url)
+    await admin.save()
+    backup = redis_server.directory / "backup.rdb"
+    shutil.copy(redis_server.directory / "dump.rdb", backup)
+    await admin.flushall()
+    await admin.aclose()
+    await workers().publish("k", "b0", "text")
+    await eventually(lambda: texts(peers[0])[-1:] == ["b0"], "b0")
+    resume_restored = worker._resume_restored
+    failures = [redis.exceptions.ConnectionError("dropped while resuming")]
+
+    async def fails_once(restored: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await resume_restored(restored)
+
+    monkeypatch.setattr(worker, "_resume_restored", fails_once)
+    redis_server.kill()
+    shutil.copy(backup, redis_server.directory / "dump.rdb")
+    redis_server.start()  # the backup restored
+    await eventually(lambda: not failures and worker.reconnects >= 1, "failed once, resumed")
+    await workers().publish("k", "a3", "text")
+    await eventually(lambda: texts(peers[0])[-1:] == ["a3"], "a3")
+    await asyncio.sleep(0.2)
+    assert texts(peers[0]) == ["a0", "a1", "a2", "b0", "a3"]
+    assert gaps == [ChannelGap("k", 0, reset=True)] * 2  # the loss, then the restore
+
+
+async def test_the_senders_go_on_after_an_unexpected_error_in_a_send_that_waited() -> None:
+    """A failure report that raises (an internal error) after a send that waited: the counters
+    stay right and the next message is still handed out."""
+    from ferrosocket.channels._fanout import FanOut, Unit
+
+    async def waits_then_fails(peer: Peer, message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.01)
+        raise ValueError("the send failed")
+
+    def report_raises(channel: str, websocket: Any, error: Exception) -> None:
+        raise RuntimeError("unexpected, in the report")
+
+    _, failing_sockets = await members(1, waits_then_fails)
+    peers, sockets = await members(1)
+    channel = {failing_sockets[0]: None, sockets[0]: None}
+    fanout = FanOut(
+        timeout=1.0,
+        concurrency=4,
+        backlog=10,
+        members=lambda name: list(channel),
+        current=lambda unit: True,
+        is_member=lambda websocket, name: websocket in channel,
+        failed=report_raises,
+    )
+    fanout.add(Unit("k", None, "m1", True))
+    await fanout.run()
+    await eventually(lambda: not fanout._tasks, "the worker ended")
+    assert (fanout._free, fanout._pulling, fanout._busy) == (4, 0, {})
+    del channel[failing_sockets[0]]
+    fanout.add(Unit("k", None, "m2", True))
+    async with asyncio.timeout(WAIT):
+        await fanout.run()
+    await eventually(lambda: texts(peers[0]) == ["m1", "m2"], "m2 too")

@@ -35,8 +35,7 @@ __all__ = ["URL", "Address", "Headers", "MutableHeaders", "QueryParams", "State"
 Mapping.register(Headers)  # pyright: ignore
 Mapping.register(QueryParams)  # pyright: ignore
 
-if TYPE_CHECKING:
-    _T = TypeVar("_T")
+_T = TypeVar("_T")  # (at run time too: typing.get_overloads() resolves the hints)
 
 # `cls.__new__(cls, *args)`, which pickle and copy know (NEWOBJ): an object made without `__init__`.
 _NEWOBJ: Any = copyreg.__newobj__  # type: ignore[attr-defined]  # (missing from typeshed)

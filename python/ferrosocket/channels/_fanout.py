@@ -168,6 +168,7 @@ class FanOut:
     async def _work(self) -> None:
         holds = pulling = True  # (_spawn counted both)
         owned: Any = None  # a member whose send this task waited on, until it is released
+        segment: _Segment | None = None  # the current one (None: none yet, or counted as pulling again)
         try:
             while not self._closed:
                 segment = _Segment()
@@ -194,12 +195,18 @@ class FanOut:
                 owned = None
                 pulling = True
                 self._pulling += 1
+                segment = None
         except Exception:
             logger.exception("channel sender: unexpected error")
         finally:
+            # After an unexpected error: a send that waited (its _on_block already uncounted this
+            # worker, and its member must not stay busy, its messages queued for ever).
+            blocked = segment is not None and segment.blocked
+            if blocked and owned is None and segment is not None:
+                owned = segment.websocket
             if owned is not None and not self._closed:
-                self._busy.pop(owned, None)  # (after an unexpected error: not queued for ever)
-            if pulling:
+                self._busy.pop(owned, None)
+            if pulling and not blocked:
                 self._pulling -= 1
             if holds:
                 self._free += 1

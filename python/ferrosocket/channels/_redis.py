@@ -464,24 +464,21 @@ class RedisChannels:
                 pipe.hget(self._counter_key(channel), b"e")
                 pipe.xrevrange(stream, max=position.last_id, count=1)
             replies: list[Any] = await pipe.execute()
+        restored: list[tuple[str, _Position, bytes, bytes]] = []
         for index, (channel, position) in enumerate(positions):
             if self._positions.get(channel) is not position:
                 continue  # left (or left and joined again) meanwhile
             tail, counter_epoch, before = replies[3 * index : 3 * index + 3]
             epoch = (_entry_number(tail[0][1])[1] if tail else None) or counter_epoch
-            if epoch is not None and position.epoch is not None and epoch != position.epoch:
-                if epoch in position.earlier:
-                    # A backup of a stream read before this one: read on where this process was.
-                    last_id = position.earlier.pop(epoch)
-                    position.leave_epoch()
-                    position.last_id, position.epoch, position.number = last_id, epoch, None
-                    before = await self._client.xrevrange(self._stream_key(channel), max=last_id, count=1)
-                    if self._positions.get(channel) is not position:
-                        continue
-                    if before:
-                        position.number = _entry_number(before[0][1])[0]
-                    self._report_gap(ChannelGap(channel, 0, reset=True))
-                    continue
+            if (
+                epoch is not None
+                and epoch in position.earlier
+                and (epoch != position.epoch or position.last_id == _START)
+            ):
+                # A backup of a stream read before, restored after that one was lost or made anew
+                # (this process may not have read the new one yet): read on where it was.
+                restored.append((channel, position, epoch, position.earlier[epoch]))
+            elif epoch is not None and position.epoch is not None and epoch != position.epoch:
                 position.leave_epoch()
                 position.last_id = _START
             elif epoch is None:
@@ -492,6 +489,26 @@ class RedisChannels:
                 if number is not None:
                     position.number = number
                 self._report_gap(ChannelGap(channel, 0, reset=True))
+        if restored:
+            await self._resume_restored(restored)
+
+    async def _resume_restored(self, restored: list[tuple[str, _Position, bytes, bytes]]) -> None:
+        """Reads on in restored backups of earlier streams, from the last entry delivered from
+        each; numbered from the newest entry at or before it; each reported as a reset (what the
+        stream read since held unread is lost). Redis is asked first, so that an error leaves every
+        position as it was, for the next ``_resume``."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for channel, _, _, last_id in restored:
+                pipe.xrevrange(self._stream_key(channel), max=last_id, count=1)
+            replies: list[Any] = await pipe.execute()
+        for (channel, position, epoch, last_id), before in zip(restored, replies, strict=True):
+            if self._positions.get(channel) is not position or position.earlier.get(epoch) != last_id:
+                continue  # left, or moved on, meanwhile
+            del position.earlier[epoch]
+            position.leave_epoch()
+            position.last_id, position.epoch = last_id, epoch
+            position.number = _entry_number(before[0][1])[0] if before else None
+            self._report_gap(ChannelGap(channel, 0, reset=True))
 
     async def _read_once(self) -> None:
         streams: dict[bytes, bytes] = {self._wake_key: self._wake_id}
