@@ -12,7 +12,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -66,6 +66,16 @@ async def eventually(check: Callable[[], bool], what: str) -> None:
 
 def texts(peer: Peer) -> list[Any]:
     return peer.payloads()
+
+
+def sends_after(seconds: float) -> Callable[[Peer, dict[str, Any]], Awaitable[None]]:
+    """A peer behaviour: each send completes after ``seconds``."""
+
+    async def slow(peer: Peer, message: dict[str, Any]) -> None:
+        await asyncio.sleep(seconds)
+        peer.sent.append(message)
+
+    return slow
 
 
 # --- Every member of every worker gets every message, once, in publish order. ------------------
@@ -518,7 +528,7 @@ async def test_join_and_publish_after_or_during_close_raise(workers: Callable[..
         await worker.publish("x", 1)
 
 
-# --- Held since the second review (2026-12-06): resets, rollbacks, stuck members. ----------------
+# --- Held since the second review (2026-12-05): resets, rollbacks, stuck members. ----------------
 
 
 async def test_a_restart_is_reported_on_a_channel_never_published_when_joined(
@@ -526,10 +536,7 @@ async def test_a_restart_is_reported_on_a_channel_never_published_when_joined(
     redis_server: RedisServer,  # noqa: F811
 ) -> None:
     """The join gives the channel its epoch: messages the restart lost unread are reported."""
-    proxy = TcpProxy(redis_server.port)
-    await proxy.start()
-    gaps: list[ChannelGap] = []
-    worker = workers(proxy.url, on_gap=gaps.append)
+    proxy, worker, _, gaps = await relayed_worker(workers, redis_server)
     peers, sockets = await members(1)
     await worker.join(sockets[0], "room")  # nothing published on "room" yet
     proxy.cut()
@@ -645,12 +652,8 @@ async def test_a_stuck_member_does_not_delay_the_others(workers: Callable[..., R
 async def test_a_slow_member_gets_everything_in_order_while_the_others_go_on(
     workers: Callable[..., RedisChannels],
 ) -> None:
-    async def slow(peer: Peer, message: dict[str, Any]) -> None:
-        await asyncio.sleep(0.01)
-        peer.sent.append(message)
-
     worker, publisher = workers(batch=7), workers()
-    slow_peers, slow_sockets = await members(1, slow)
+    slow_peers, slow_sockets = await members(1, sends_after(0.01))
     peers, sockets = await members(3)
     for websocket in [*slow_sockets, *sockets]:
         await worker.join(websocket, "x", "y")
@@ -703,12 +706,8 @@ async def test_a_member_that_leaves_while_a_message_waits_for_a_place_does_not_g
     """With every place taken (concurrency=1) by a slow member's send, the message's hand-out to
     the other members waits: one that leaves meanwhile does not get it."""
 
-    async def slow(peer: Peer, message: dict[str, Any]) -> None:
-        await asyncio.sleep(0.3)
-        peer.sent.append(message)
-
     worker, publisher = workers(concurrency=1), workers()
-    slow_peers, slow_sockets = await members(1, slow)
+    slow_peers, slow_sockets = await members(1, sends_after(0.3))
     peers, sockets = await members(1)
     for websocket in [*slow_sockets, *sockets]:
         await worker.join(websocket, "k")
