@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 HERE = Path(__file__).resolve().parent
 PARITY = HERE / "parity_cases.py"
@@ -34,10 +33,6 @@ STARLETTE_IMPORTS = (
     "from starlette.datastructures import URL, Headers, MutableHeaders, QueryParams\n"
     "from starlette.websockets import WebSocket, WebSocketState\n"
 )
-
-pytest.importorskip("mypy", reason="mypy (requirements/lint.txt) checks the typing cases")
-pytest.importorskip("starlette", reason="the typing cases compare with Starlette")
-
 
 def starlette_side(source: str) -> str:
     """``source`` with Starlette's classes imported in place of ferrosocket's."""
@@ -87,8 +82,7 @@ def pyright_command() -> str:
     if found.exists():
         return str(found)
     which = shutil.which("pyright")
-    if which is None:
-        pytest.skip("pyright (requirements/lint.txt) checks the typing cases")
+    assert which is not None, "pyright is missing: install requirements-dev.txt (requirements/lint.txt)"
     return which
 
 
