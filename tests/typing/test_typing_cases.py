@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 HERE = Path(__file__).resolve().parent
 PARITY = HERE / "parity_cases.py"
 FERROSOCKET_ONLY = HERE / "ferrosocket_cases.py"
@@ -33,6 +32,7 @@ STARLETTE_IMPORTS = (
     "from starlette.datastructures import URL, Headers, MutableHeaders, QueryParams\n"
     "from starlette.websockets import WebSocket, WebSocketState\n"
 )
+
 
 def starlette_side(source: str) -> str:
     """``source`` with Starlette's classes imported in place of ferrosocket's."""
