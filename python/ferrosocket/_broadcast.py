@@ -264,22 +264,30 @@ async def _send_segment(run: _Run, segment: _Segment) -> None:
             except BaseException as error:
                 if not run.cancelled_inside_send(error):
                     raise  # the broadcast (its task, its deadline) is cancelled, or worse
-                failures.append(BroadcastFailure(websocket, _cancelled_inside(run, error)))
+                failures.append(
+                    BroadcastFailure(websocket, cancelled_inside_error(run.is_text, error, "the broadcast"))
+                )
             if segment.blocked:
                 return
     if segment.deadline.caught:
-        timed_out = TimeoutError(f"{_method(run)} did not complete within {run.timeout} s")
-        failures.append(BroadcastFailure(websocket, timed_out))
+        failures.append(BroadcastFailure(websocket, timed_out_error(run.is_text, run.timeout)))
 
 
-def _method(run: _Run) -> str:
-    return "send_text()" if run.is_text else "send_bytes()"
+# The failures' errors, shared with channels/_fanout.py.
 
 
-def _cancelled_inside(run: _Run, cancelled: BaseException) -> RuntimeError:
-    """The failure of a send that raised a cancellation nobody asked of this broadcast (something
+def _method(is_text: bool) -> str:
+    return "send_text()" if is_text else "send_bytes()"
+
+
+def timed_out_error(is_text: bool, timeout: float | None) -> TimeoutError:
+    return TimeoutError(f"{_method(is_text)} did not complete within {timeout} s")
+
+
+def cancelled_inside_error(is_text: bool, cancelled: BaseException, by: str) -> RuntimeError:
+    """The failure of a send that raised a cancellation nobody asked of the sender (something
     the send awaited was cancelled): it did not complete (the frame may still have gone out)."""
-    error = RuntimeError(f"{_method(run)} was cancelled from inside the send, not by the broadcast")
+    error = RuntimeError(f"{_method(is_text)} was cancelled from inside the send, not by {by}")
     error.__cause__ = cancelled
     return error
 

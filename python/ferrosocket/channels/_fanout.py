@@ -32,7 +32,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ferrosocket._broadcast import _AsyncioDeadline, _drive
+from ferrosocket._broadcast import _AsyncioDeadline, _drive, cancelled_inside_error, timed_out_error
 
 __all__ = ["FanOut", "Unit"]
 
@@ -243,13 +243,17 @@ class FanOut:
                     except BaseException as error:
                         if not _cancelled_inside(error):
                             raise  # its deadline, or close()
-                        self._failed(unit.channel, websocket, _inside(is_text, error))
+                        self._failed(
+                            unit.channel, websocket, cancelled_inside_error(is_text, error, "the channels")
+                        )
                     if segment.blocked:
                         return
                 if self._unit is unit:
                     self._unit = None
         if segment.deadline.caught and segment.unit is not None:
-            self._failed(segment.unit.channel, segment.websocket, self._timed_out(segment.unit.is_text))
+            self._failed(
+                segment.unit.channel, segment.websocket, timed_out_error(segment.unit.is_text, self._timeout)
+            )
 
     def _on_block(self, segment: _Segment) -> None:
         """A send just yielded to the event loop: its member is busy from now on, another worker
@@ -295,9 +299,11 @@ class FanOut:
             except BaseException as error:
                 if not _cancelled_inside(error):
                     raise
-                self._failed(unit.channel, websocket, _inside(unit.is_text, error))
+                self._failed(
+                    unit.channel, websocket, cancelled_inside_error(unit.is_text, error, "the channels")
+                )
             if deadline.caught:
-                self._failed(unit.channel, websocket, self._timed_out(unit.is_text))
+                self._failed(unit.channel, websocket, timed_out_error(unit.is_text, self._timeout))
         if not outbox and self._busy.get(websocket) is outbox:
             del self._busy[websocket]
 
@@ -308,13 +314,6 @@ class FanOut:
             self._unit.stale = True
         self._report(channel, websocket, error)
 
-    def _timed_out(self, is_text: bool) -> TimeoutError:
-        return TimeoutError(f"{_method(is_text)} did not complete within {self._timeout} s")
-
-
-def _method(is_text: bool) -> str:
-    return "send_text()" if is_text else "send_bytes()"
-
 
 def _cancelled_inside(error: BaseException) -> bool:
     """A CancelledError nobody asked of this task (a worker starts with none): what the send
@@ -323,9 +322,3 @@ def _cancelled_inside(error: BaseException) -> bool:
         return False
     task = asyncio.current_task()
     return task is not None and task.cancelling() == 0
-
-
-def _inside(is_text: bool, cancelled: BaseException) -> RuntimeError:
-    error = RuntimeError(f"{_method(is_text)} was cancelled from inside the send, not by the channels")
-    error.__cause__ = cancelled
-    return error
