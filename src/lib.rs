@@ -28,7 +28,7 @@ mod validate;
 mod python;
 
 // The bindings' API.
-pub use cookies::parse_cookie_header;
+pub use cookies::for_each_cookie;
 pub use headers::{decode_latin1, lower_latin1};
 pub use json_scan::{scan_loads_input, LoadsScan, DIGIT_RUN, ORJSON_LOADS_MAX_DEPTH};
 pub use query::{parse_qsl_latin1, parse_qsl_str, urlencode, QueryPairs};

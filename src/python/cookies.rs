@@ -1,7 +1,7 @@
 //! The `Cookie` header as Starlette's `cookie_parser` reads it, into a `dict`: for
 //! `WebSocket.cookies` (every Cookie header, Starlette 0.49 on) and, one header at a time, for
 //! install()'s classes of older releases (the first one only). The parsing:
-//! `crate::parse_cookie_header`.
+//! `crate::for_each_cookie`.
 
 use std::borrow::Cow;
 
@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::headers::Headers;
-use crate::{decode_latin1, parse_cookie_header};
+use crate::{decode_latin1, for_each_cookie};
 
 /// `{name: value}` of one `Cookie` header; a repeated name keeps its first place, last value.
 #[pyfunction]
@@ -36,8 +36,5 @@ pub fn cookies_of_headers<'py>(py: Python<'py>, headers: &Headers) -> PyResult<B
 }
 
 fn add_cookies(cookies: &Bound<'_, PyDict>, header: &str) -> PyResult<()> {
-    for (name, value) in parse_cookie_header(header) {
-        cookies.set_item(name, value.as_ref())?;
-    }
-    Ok(())
+    for_each_cookie(header, |name, value| cookies.set_item(name, value.as_ref()))
 }
