@@ -144,7 +144,7 @@ pub struct ScopeUrl {
 }
 
 /// True if `text` holds a `#`, `\t`, `\r` or `\n`; eight bytes at a time (a query is long).
-fn has_hash_or_unsafe(text: &str) -> bool {
+pub fn has_hash_or_unsafe(text: &str) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const HASHES: u64 = u64::from_ne_bytes([b'#'; 8]);

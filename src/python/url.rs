@@ -12,13 +12,16 @@ use super::tools::{get_or, type_name, unpack_pair};
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::headers::decode_latin1;
+use crate::host::parse_host_header;
 use crate::lazy::get_or_build;
+use crate::port::parse_port;
 use crate::scope_url::{
-    default_port, is_usable_host_header, query_text, scope_url_usable_host, ScopeParts, ScopeUrl,
-    ScopeUrlError, Server,
+    default_port, has_hash_or_unsafe, is_usable_host_header, query_text, scope_url_usable_host,
+    ScopeParts, ScopeUrl, ScopeUrlError, Server,
 };
 use crate::urlsplit::{
-    netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo, urlsplit, SplitUrl,
+    is_unsafe_url_byte, netloc_hostinfo, netloc_needs_nfkc_check, netloc_port, netloc_userinfo,
+    urlsplit, SplitUrl,
 };
 
 use super::py_objects::{
@@ -52,32 +55,8 @@ impl HostValue<'_> {
 fn host_header<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Option<HostValue<'py>>> {
     let py = scope.py();
     let headers = scope.get_item(intern!(py, "headers"))?;
-    // The ASGI shape, a list of 2-tuples of bytes, read without touching reference counts.
-    if let Ok(list) = headers.cast::<PyList>() {
-        let mut plain = true;
-        for pair in list.iter() {
-            let Ok(tuple) = pair.cast::<PyTuple>() else {
-                plain = false;
-                break;
-            };
-            let [key, value] = tuple.as_slice() else {
-                plain = false;
-                break;
-            };
-            match (key.cast::<PyBytes>(), value.cast::<PyBytes>()) {
-                (Ok(key), Ok(value)) if key.as_bytes() == b"host" => {
-                    return Ok(Some(HostValue::Bytes(value.clone())))
-                }
-                (Ok(_), Ok(_)) => {}
-                _ => {
-                    plain = false;
-                    break;
-                }
-            }
-        }
-        if plain {
-            return Ok(None);
-        }
+    if let Some(found) = plain_host_header(&headers) {
+        return Ok(found.map(HostValue::Bytes));
     }
     for pair in headers.try_iter()? {
         let (key, value) = unpack_pair(&pair?)?;
@@ -97,6 +76,24 @@ fn host_header<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Option<HostValue<'py>
         }
     }
     Ok(None)
+}
+
+/// The value of the first `b"host"` header of a header list in the ASGI shape (a list of
+/// 2-tuples of bytes), read without calling Python code; `None` for a list of another shape.
+fn plain_host_header<'py>(headers: &Bound<'py, PyAny>) -> Option<Option<Bound<'py, PyBytes>>> {
+    let list = headers.cast::<PyList>().ok()?;
+    for pair in list.iter() {
+        let tuple = pair.cast::<PyTuple>().ok()?;
+        let [key, value] = tuple.as_slice() else {
+            return None;
+        };
+        match (key.cast::<PyBytes>(), value.cast::<PyBytes>()) {
+            (Ok(key), Ok(value)) if key.as_bytes() == b"host" => return Some(Some(value.clone())),
+            (Ok(_), Ok(_)) => {}
+            _ => return None,
+        }
+    }
+    Some(None)
 }
 
 /// `URL(scope=scope)` before it becomes a Python object: Starlette's text, and the scope's own
@@ -257,7 +254,103 @@ fn new_url<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<NewUrl<'py>> {
 
 /// `ws.url`: a new `ferrosocket.URL` for the scope.
 pub fn url_for_scope<'py>(scope: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    make_url_from_scope(&url_class(scope.py())?, &url_from_scope_parts(scope)?)
+    url_of_scope(&url_class(scope.py())?, scope)
+}
+
+/// A new instance of `cls` for `URL(scope=scope)`: the common shape of scope written straight
+/// from its pieces, any other read the general way.
+fn url_of_scope<'py>(
+    cls: &Bound<'py, PyType>,
+    scope: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match common_scope_url(cls, scope)? {
+        Some(url) => Ok(url),
+        None => make_url_from_scope(cls, &url_from_scope_parts(scope)?),
+    }
+}
+
+/// The URL of the scope nearly every server sends, or `None` for any other: an exact dict with
+/// a `ws`, `wss`, `http` or `https` scheme, a path that starts with `/` and holds none of `?#\`
+/// (which Starlette escapes), a UTF-8 query string without `#`, neither with a `\t\r\n`, and a
+/// Host header (in a plain header list) that Starlette accepts, ASCII and not bracketed. Its
+/// text is `scheme://host` + path + `?query` (when not empty), and `urlsplit` gives back exactly
+/// those pieces: what [`url_from_scope_parts`] and [`make_url_from_scope`] find for it, with a
+/// fraction of their code for a new connection to run. It only reads the dict and the objects in
+/// it, so the general way may read them again.
+fn common_scope_url<'py>(
+    cls: &Bound<'py, PyType>,
+    scope: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = cls.py();
+    let Ok(scope) = scope.cast_exact::<PyDict>() else {
+        return Ok(None);
+    };
+    let (Some(scheme_obj), Some(path_obj), Some(query_obj), Some(headers)) = (
+        scope.get_item(intern!(py, "scheme"))?,
+        scope.get_item(intern!(py, "path"))?,
+        scope.get_item(intern!(py, "query_string"))?,
+        scope.get_item(intern!(py, "headers"))?,
+    ) else {
+        return Ok(None);
+    };
+    let (Ok(scheme), Ok(path), Ok(query)) = (
+        scheme_obj.cast_exact::<PyString>(),
+        path_obj.cast_exact::<PyString>(),
+        query_obj.cast_exact::<PyBytes>(),
+    ) else {
+        return Ok(None);
+    };
+    let (Ok(scheme), Ok(path), Ok(query)) = (
+        scheme.to_str(),
+        path.to_str(),
+        std::str::from_utf8(query.as_bytes()),
+    ) else {
+        return Ok(None);
+    };
+    let Some(Some(host)) = plain_host_header(&headers) else {
+        return Ok(None);
+    };
+    let Ok(host) = std::str::from_utf8(host.as_bytes()) else {
+        return Ok(None);
+    };
+    if default_port(scheme).is_none()
+        || !path.starts_with('/')
+        || path
+            .bytes()
+            .any(|b| matches!(b, b'?' | b'#' | b'\\') || is_unsafe_url_byte(b))
+        || has_hash_or_unsafe(query)
+        || !host.is_ascii()
+        || host.starts_with('[')
+    {
+        return Ok(None);
+    }
+    let Some(port) = parse_host_header(host).and_then(|parsed| match parsed.port {
+        None => Some(None),
+        Some(digits) => parse_port(digits).ok().map(Some),
+    }) else {
+        return Ok(None);
+    };
+    let mut text =
+        String::with_capacity(scheme.len() + 3 + host.len() + path.len() + 1 + query.len());
+    for piece in [scheme, "://", host, path] {
+        text.push_str(piece);
+    }
+    if !query.is_empty() {
+        text.push('?');
+        text.push_str(query);
+    }
+    let url = new_url(cls, &text)?;
+    set_components(
+        &url,
+        [
+            scheme_obj,
+            PyString::new(py, host).into_any(),
+            path_obj,
+            PyString::new(py, query).into_any(),
+        ],
+    )?;
+    url.set(UrlSlot::Port, port)?;
+    Ok(Some(url.into_url()))
 }
 
 /// `true` when `obj` is exactly a `str` whose text is `text`.
@@ -394,7 +487,7 @@ pub fn url_new<'py>(
             !has_components,
             r#"Cannot set both "scope" and "**components"."#,
         )?;
-        return make_url_from_scope(cls, &url_from_scope_parts(scope)?);
+        return url_of_scope(cls, scope);
     }
     if has_components {
         assert(!has_url, r#"Cannot set both "url" and "**components"."#)?;
