@@ -307,23 +307,24 @@ fn common_scope_url<'py>(
     ) else {
         return Ok(None);
     };
-    let Some(Some(host)) = plain_host_header(&headers) else {
-        return Ok(None);
-    };
-    let Ok(host) = std::str::from_utf8(host.as_bytes()) else {
-        return Ok(None);
-    };
+    // The checks on what is already read before the header scan: a scope they turn away goes
+    // the general way without scanning its headers twice.
     if default_port(scheme).is_none()
         || !path.starts_with('/')
         || path
             .bytes()
             .any(|b| matches!(b, b'?' | b'#' | b'\\') || is_unsafe_url_byte(b))
         || has_hash_or_unsafe(query)
-        || !host.is_ascii()
-        || host.starts_with('[')
     {
         return Ok(None);
     }
+    let Some(Some(host)) = plain_host_header(&headers) else {
+        return Ok(None);
+    };
+    let host = match std::str::from_utf8(host.as_bytes()) {
+        Ok(host) if host.is_ascii() && !host.starts_with('[') => host,
+        _ => return Ok(None),
+    };
     let Some(port) = parse_host_header(host).and_then(|parsed| match parsed.port {
         None => Some(None),
         Some(digits) => parse_port(digits).ok().map(Some),
