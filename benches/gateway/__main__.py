@@ -228,6 +228,9 @@ def main() -> int:
     print(write_outputs(report, args.out))
     print()
     smoke = "smoke run (--quick): the numbers mean little; " if args.quick else ""
+    if not info["build"]["profile"].startswith("release"):
+        # `make build-dev` (the tests' build) writes the same in-place extension as build-release
+        print(f"ferrosocket build: {info['build']['profile']}, not the release build the targets are for")
     print(f"{smoke}took {report['seconds']:.0f} s (estimated {estimate:.0f} s)")
     print(f"load average at start {info['loadavg_start']}, at end {info['loadavg_end']}")
     print(

@@ -199,6 +199,13 @@ class Series:
             "cpu_us_per_unit": cpu_ns / 1e3 / units if units else None,
             # the app server's cyclic garbage collections during the burst (asgi_service.py's hook)
             "gc_us_per_unit": gc_delta(gc0, gc1, "seconds") * 1e6 / units if units and gc0 and gc1 else None,
+            # per generation: how often the collector ran, per 1,000 units
+            "gc_runs_per_1000": [
+                (after - before) * 1000 / units
+                for before, after in zip(gc0["collections"], gc1["collections"], strict=True)
+            ]
+            if units and gc0 and gc1
+            else None,
             "server_busy": cpu_ns / 1e9 / wall if wall > 0 else None,
             "client_cpu_us_per_unit": sum(a["cpu"] for a in answers) * 1e6 / units if units else None,
             "wall_s": wall,
