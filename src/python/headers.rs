@@ -17,7 +17,17 @@ use super::py_objects::{imported, mutable_headers_class};
 use super::tools::generic_alias;
 
 /// An immutable, case-insensitive multidict of the raw `(bytes, bytes)` header pairs.
-#[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
+// `freelist`: a connection's headers are freed with it and kept for the next connection's. A
+// reused object is no allocation the cyclic GC counts toward its next collection, and is not
+// tracked (a Python subclass's instances are made as usual). No cycle can run through it: it
+// holds bytes, and a cache of str.
+#[pyclass(
+    frozen,
+    freelist = 256,
+    subclass,
+    mapping,
+    module = "ferrosocket._core"
+)]
 pub struct Headers {
     /// The pairs: a tuple of exact `(bytes, bytes)` tuples, checked when built. Every part is
     /// immutable, so the tuples of a scope are kept as they are (no copy of the bytes) and

@@ -7,7 +7,10 @@ use pyo3::prelude::*;
 
 use crate::state::State;
 
-#[pyclass(frozen, module = "ferrosocket._core")]
+// `freelist`: one per send that moves the state (accept, close), as `Headers`'s. The message it
+// holds is not visited by the cyclic GC either way (no `__traverse__`): it is the app's, which
+// keeps it too, until the send returns.
+#[pyclass(frozen, freelist = 256, module = "ferrosocket._core")]
 pub struct PendingSend {
     /// The message to hand the server: the app's own, or a normalised copy.
     #[pyo3(get)]

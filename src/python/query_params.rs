@@ -15,7 +15,15 @@ use super::py_objects::imported;
 use super::tools::{generic_alias, unpack_pair};
 
 /// An immutable multidict: `[]` gives the last value of a key, `getlist` all of them.
-#[pyclass(frozen, subclass, mapping, module = "ferrosocket._core")]
+// `freelist`: as `Headers`'s (a connection's query parameters live as long as it does); it
+// holds only str.
+#[pyclass(
+    frozen,
+    freelist = 256,
+    subclass,
+    mapping,
+    module = "ferrosocket._core"
+)]
 pub struct QueryParams {
     /// Every pair in order (`multi_items`).
     pairs: QueryPairs,
