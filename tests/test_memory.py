@@ -156,3 +156,24 @@ def test_a_connections_headers_and_query_parameters_are_reused_by_the_next() -> 
     assert not gc.is_tracked(second._begin_send({"type": "websocket.accept"}))
     # A Python subclass's instances are made and tracked as usual.
     assert gc.is_tracked(MutableHeaders(raw=[(b"a", b"b")]))
+
+
+def test_accept_and_close_hold_no_bound_method_of_the_connection_across_the_servers_send() -> None:
+    # accept() and close() look at `self.receive`/`self.send` to see whether a subclass or the
+    # instance replaced them; the bound methods that makes must not live across the awaits (every
+    # object a connection holds while it waits counts toward the cyclic GC's next collection).
+    import types
+
+    held: list[list[str]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        methods = [r for r in gc.get_referrers(ws) if isinstance(r, types.MethodType)]
+        held.append([f"{m.__func__.__name__}" for m in methods])
+
+    ws = WebSocket(make_scope(), receive, send)
+    run_sync(ws.accept())
+    run_sync(ws.close())
+    assert held == [[], []]
