@@ -19,9 +19,9 @@ ferrosocket, ``--in-flight`` connections at a time (each await of the ASGI calla
 event loop, so the connections interleave as in a server), on scopes shaped as uvicorn's. Each
 round runs every app's ``--connections`` in a random order, after a full collection; per app it
 prints the median over rounds (the first is a warm-up) of the CPU time per connection, of the
-collector's time per connection (a ``gc.callbacks`` hook) and of its collections per 1,000
-connections, per generation, and the gateway target's ratio (ferrosocket - raw) / (Starlette -
-raw) with its 95% interval.
+collector's time per connection (asgi_service.py's ``gc.callbacks`` hook, as in the servers) and
+of its collections per 1,000 connections, per generation, and the gateway target's ratio
+(ferrosocket - raw) / (Starlette - raw) with its 95% interval.
 """
 
 from __future__ import annotations
@@ -38,23 +38,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import asgi_service  # noqa: E402  (its gc.callbacks hook counts the collector's work)
 from gateway.apps import choose  # noqa: E402
 from gateway.stats import median_ci  # noqa: E402
 from handshake_cold import APPS, App, uvicorn_scope  # noqa: E402
-
-# The collector's work so far: CPU seconds and collections per generation.
-GC_SECONDS = [0.0, 0.0, 0.0]
-GC_RUNS = [0, 0, 0]
-_started = 0.0
-
-
-def _gc_hook(phase: str, info: dict[str, int]) -> None:
-    global _started
-    if phase == "start":
-        _started = time.thread_time()
-    else:
-        GC_RUNS[info["generation"]] += 1
-        GC_SECONDS[info["generation"]] += time.thread_time() - _started
 
 
 async def connection(app: App, n: int, scope: dict[str, Any]) -> None:
@@ -87,7 +74,8 @@ async def burst(app: App, first: int, connections: int, in_flight: int) -> dict[
             slots.release()
 
     gc.collect()
-    seconds, runs = list(GC_SECONDS), list(GC_RUNS)
+    done = asgi_service.GC_COLLECTIONS  # per generation, updated in place
+    seconds, runs = list(asgi_service.GC_SECONDS), list(done)
     started = time.thread_time()
     for i in range(connections):  # a task per connection, as a server makes
         await slots.acquire()
@@ -99,9 +87,9 @@ async def burst(app: App, first: int, connections: int, in_flight: int) -> dict[
     cpu = time.thread_time() - started
     return {
         "cpu_us": cpu / connections * 1e6,
-        "gc_us": (sum(GC_SECONDS) - sum(seconds)) / connections * 1e6,
+        "gc_us": (sum(asgi_service.GC_SECONDS) - sum(seconds)) / connections * 1e6,
         "runs_per_1000": [
-            (after - before) * 1000 / connections for before, after in zip(runs, GC_RUNS, strict=True)
+            (after - before) * 1000 / connections for before, after in zip(runs, done, strict=True)
         ],
     }
 
@@ -128,7 +116,6 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2000, help="per app and round")
     parser.add_argument("--in-flight", type=int, default=50, help="connections at a time")
     args = parser.parse_args()
-    gc.callbacks.append(_gc_hook)
     apps = {name: choose(name)[0] for name in APPS}
     results = asyncio.run(series(apps, args))
     print(
