@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 use crate::state::State;
 
 // `freelist`: one per send that moves the state (accept, close), as `Headers`'s. The message it
-// holds is not visited by the cyclic GC either way (no `__traverse__`): it is the app's, which
-// keeps it too, until the send returns.
+// holds (the app's, or a normalised copy) is not visited by the cyclic GC either way (no
+// `__traverse__`): nothing the app can reach refers back to this record.
 #[pyclass(frozen, freelist = 256, module = "ferrosocket._core")]
 pub struct PendingSend {
     /// The message to hand the server: the app's own, or a normalised copy.
