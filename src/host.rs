@@ -18,7 +18,15 @@ pub struct ParsedHost<'a> {
 impl ParsedHost<'_> {
     /// Starlette's `is_valid_port`: no port, or one of at most 65535.
     pub fn is_valid_port(&self) -> bool {
-        self.port.is_none_or(|port| parse_port(port).is_ok())
+        self.port_number().is_some()
+    }
+
+    /// The port as a number (`Some(None)`: no port), or `None` when it is not a valid one.
+    pub fn port_number(&self) -> Option<Option<u16>> {
+        match self.port {
+            None => Some(None),
+            Some(digits) => parse_port(digits).ok().map(Some),
+        }
     }
 }
 

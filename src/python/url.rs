@@ -14,7 +14,6 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use crate::headers::decode_latin1;
 use crate::host::parse_host_header;
 use crate::lazy::get_or_build;
-use crate::port::parse_port;
 use crate::scope_url::{
     default_port, has_hash_or_unsafe, is_usable_host_header, query_text, scope_url_usable_host,
     ScopeParts, ScopeUrl, ScopeUrlError, Server,
@@ -325,10 +324,7 @@ fn common_scope_url<'py>(
         Ok(host) if host.is_ascii() && !host.starts_with('[') => host,
         _ => return Ok(None),
     };
-    let Some(port) = parse_host_header(host).and_then(|parsed| match parsed.port {
-        None => Some(None),
-        Some(digits) => parse_port(digits).ok().map(Some),
-    }) else {
+    let Some(port) = parse_host_header(host).and_then(|parsed| parsed.port_number()) else {
         return Ok(None);
     };
     let mut text =
