@@ -49,11 +49,10 @@ granian sends none. The cyclic GC's share comes from the app's /gc probe (asgi_s
 a full collection before each burst, outside its window, so every burst starts from the same
 collector state (else whether a burst holds a full collection of the heap decides by accident: on
 uvicorn, 65 or 200 µs of GC per handshake, more than the apps differ). After one warm-up round
-(not counted), each measured round gives each contender's CPU per unit (the handshake: nine
+(not counted), each measured round gives each contender's CPU per unit (the handshake: three
 bursts per contender per round, ``--handshake-passes``, each pass over the contenders in a new
 random order, pooled: a contender's handshake cost above the raw app is a few µs, and one burst's
-noise as large; with three, a run whose true ratio is 0.2 had its interval's top under the 0.3
-line about 60% of the time, with nine about 96%: ``benches/handshake_power.py``); every ratio
+noise as large); every ratio
 (ferrosocket / Starlette, ...) is taken within a round, from that round's bursts, and reported as
 the median over rounds with its 95% confidence interval (order statistics: gateway/stats.py).
 
