@@ -28,12 +28,13 @@ PACKAGES = ("ferrosocket", "starlette", "fastapi", "orjson", "uvicorn", "granian
 FULL = Sizes(connections=1000, subscribers=1000, json1k=5, json16k=2, handshakes=1000, broadcasts=10)
 QUICK = Sizes(connections=100, subscribers=100, json1k=2, json16k=1, handshakes=40, broadcasts=3)
 # Rough server CPU per unit (µs) and fixed costs (s), for the estimate printed before a run.
-# (From a 2-core machine under load, development build: an over-estimate elsewhere.)
-GUESS_US = {"json1k": 150.0, "json16k": 600.0, "handshake": 900.0, "fanout": 100.0}
+# (The release build on the 2-core machine of docs/performance.md's runs, both servers and all
+# apps together; a slower machine or the development build takes longer.)
+GUESS_US = {"json1k": 70.0, "json16k": 220.0, "handshake": 330.0, "fanout": 25.0}
 GUESS_BUSY = 0.6  # the server's share of a burst's wall time (the rest: waiting for the client)
 GUESS_BURST_S = 0.05  # per burst besides that and the settle time: commands, GC probes
 GUESS_SERVER_S = 1.0  # per app server: start, checks, stop
-GUESS_OPEN_US = 1500.0  # per connection opened at the start (a server's busy handshakes)
+GUESS_OPEN_US = 600.0  # per connection opened at the start (a server's busy handshakes)
 
 
 def parse_args() -> argparse.Namespace:
