@@ -894,6 +894,13 @@ def _table_shapes() -> list[tuple[str, dict[Any, Any], str]]:
         del emptied[key]
     once_int_keyed: dict[Any, Any] = {"a": _MARK, 2: "two", "b": [3]}
     del once_int_keyed[2]  # a table for any keys, now holding str keys only
+    any_keys_deleted = _any_keys_table({f"k{i}": [i] for i in range(40)})
+    for i in range(0, 40, 3):
+        del any_keys_deleted[f"k{i}"]
+    any_keys_deleted["mark"] = _MARK
+    # orjson.loads makes its objects of nine keys or more for their size: on 3.11 a table for
+    # any keys (the records of a received page of history, sent back by an echo).
+    record = orjson.loads(orjson.dumps({f"field{i}": i for i in range(12)} | {"mark": _MARK}))
     nan_after_deletions = {f"k{i}": _MARK for i in range(10)}
     del nan_after_deletions["k0"], nan_after_deletions["k5"]
     nan_after_deletions["k9"] = float("nan")
@@ -904,13 +911,26 @@ def _table_shapes() -> list[tuple[str, dict[Any, Any], str]]:
         ("every item deleted", {"emptied": emptied, "mark": _MARK}, "orjson"),
         ("instance attributes (split table)", vars(_Attributes()), "orjson"),
         ("once held an int key", once_int_keyed, "orjson"),
+        ("table for any keys, deleted items", any_keys_deleted, "orjson"),
+        ("orjson.loads's object of 13 keys", {"records": [record, record]}, "orjson"),
         ("two-byte hash index", {f"key{i}": _MARK for i in range(300)}, "orjson"),
         ("four-byte hash index", {f"key{i}": _MARK for i in range(50_000)}, "orjson"),
         ("nested, deleted", {"outer": deleted, "list": [deleted, every_other_gone]}, "orjson"),
         ("str subclass key", {"a": _MARK, _Key("b"): 2}, "json.dumps"),
         ("NaN after deletions", nan_after_deletions, "json.dumps"),
         ("int key", {"a": _MARK, 2: "two"}, "json.dumps"),
+        ("int key after deletions", _any_keys_table({"a": _MARK, "b": 1}) | {3: 3}, "json.dumps"),
     ]
+
+
+def _any_keys_table(items: dict[str, Any]) -> dict[Any, Any]:
+    """``items`` in a dict whose table is one for any keys (it held an int key first), each
+    inserted on its own (a dict merged into an empty one would take the other's table)."""
+    table: dict[Any, Any] = {0: None}
+    del table[0]
+    for key, value in items.items():
+        table[key] = value
+    return table
 
 
 @pytest.mark.parametrize(
@@ -941,6 +961,9 @@ def test_dicts_with_deleted_items_are_written_like_json_dumps(
     for key in data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([])):
         del obj[key]
     obj["mark"] = _MARK  # after the deletions; json.dumps would write it as 1e-07
-    for payload in (obj, {"wrapped": obj, "items": [obj, obj]}):
+    any_keys = _any_keys_table(obj)
+    for key in data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([])):
+        any_keys.pop(key, None)
+    for payload in (obj, {"wrapped": obj, "items": [obj, obj]}, any_keys, [any_keys, obj]):
         check_dumps(payload)
         assert fj.dumps_text(payload) == orjson.dumps(payload).decode()

@@ -5,14 +5,17 @@
 //! against `orjson.dumps(...).decode()`'s 14.7, and 16.5 µs with the tables read directly.
 //!
 //! The layout is CPython's internal one (`Include/internal/pycore_dict.h`), the same from 3.11
-//! to 3.14: a dict with a combined table (`ma_values` NULL) of `str` keys (`dk_kind` 1,
-//! `DICT_KEYS_UNICODE`) keeps its items in `dk_nentries` `{key, value}` entries after the keys
-//! object's header and its hash index (`1 << dk_log2_index_bytes` bytes); a deleted item's key
-//! and value are NULL. The header and `ma_values` are read through PyO3's `PyDictObject`, which
-//! follows the build. The table is read only once [`prove`] has found, at `_core`'s import, a
-//! supported version and dicts of several shapes giving exactly `PyDict_Next`'s items this way;
-//! otherwise, and for any other table (split ones, as instances' `__dict__`; tables that held
-//! other keys), [`str_key_entries`] gives None and callers use `PyDict_Next`.
+//! to 3.14: a dict with a combined table (`ma_values` NULL) keeps its items in `dk_nentries`
+//! entries after the keys object's header and its hash index (`1 << dk_log2_index_bytes`
+//! bytes), `{key, value}` in a table of `str` keys (`dk_kind` 1, `DICT_KEYS_UNICODE`) and
+//! `{hash, key, value}` in a table of any keys (`dk_kind` 0, `DICT_KEYS_GENERAL`); a deleted
+//! item's key and value are NULL. A table of any keys may hold only `str` keys: a dict that held
+//! another key once, or one made for a known size, as `orjson.loads` makes its objects of nine
+//! keys or more on 3.11 (the records of a page of history, the echo's data). The header and
+//! `ma_values` are read through PyO3's `PyDictObject`, which follows the build. The table is
+//! read only once [`prove`] has found, at `_core`'s import, a supported version and dicts of
+//! several shapes giving exactly `PyDict_Next`'s items this way; otherwise, and for split tables
+//! (instances' `__dict__`), [`entries`] gives None and callers use `PyDict_Next`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,6 +28,22 @@ use pyo3::types::{PyDict, PyInt, PyString};
 pub struct StrKeyEntry {
     pub key: *mut ffi::PyObject,
     pub value: *mut ffi::PyObject,
+}
+
+/// One item of a table of any keys (`PyDictKeyEntry`); key and value NULL once deleted.
+#[repr(C)]
+pub struct AnyKeyEntry {
+    hash: ffi::Py_hash_t,
+    pub key: *mut ffi::PyObject,
+    pub value: *mut ffi::PyObject,
+}
+
+/// A combined table's entries, deleted ones included (their value is NULL).
+pub enum Entries<'a> {
+    /// Every key is an exact `str`.
+    StrKeys(&'a [StrKeyEntry]),
+    /// Keys of any type (often all `str` still).
+    AnyKeys(&'a [AnyKeyEntry]),
 }
 
 /// The keys object's header up to its hash index (`PyDictKeysObject`; a free-threaded build's
@@ -41,6 +60,8 @@ struct KeysHeader {
     dk_nentries: ffi::Py_ssize_t,
 }
 
+/// `DICT_KEYS_GENERAL`.
+const ANY_KEYS: u8 = 0;
 /// `DICT_KEYS_UNICODE`.
 const STR_KEYS: u8 = 1;
 
@@ -50,44 +71,49 @@ const SUPPORTED: std::ops::RangeInclusive<(u8, u8)> = (3, 11)..=(3, 14);
 /// Set by [`prove`]; read on every dict of `send_json`'s data.
 static PROVEN: AtomicBool = AtomicBool::new(false);
 
-/// The entries of `dict`'s table, deleted ones included (their value is NULL), when it is a
-/// combined table of `str` keys and reading it directly is proven; None otherwise.
+/// The entries of `dict`'s table when it is a combined one and reading it directly is proven;
+/// None otherwise.
 ///
 /// # Safety
 /// The GIL is held, `dict` is an exact `dict` and alive, and no Python code runs while the
 /// slice is used (the table could be resized or freed).
 #[allow(unsafe_code)]
 #[inline]
-pub unsafe fn str_key_entries<'a>(dict: *mut ffi::PyObject) -> Option<&'a [StrKeyEntry]> {
+pub unsafe fn entries<'a>(dict: *mut ffi::PyObject) -> Option<Entries<'a>> {
     if !PROVEN.load(Ordering::Relaxed) {
         return None;
     }
     read_table(dict)
 }
 
-/// [`str_key_entries`] without the proof.
+/// [`entries`] without the proof.
 ///
 /// # Safety
-/// As [`str_key_entries`]; the layout must be the one mirrored here.
+/// As [`entries`]; the layout must be the one mirrored here.
 #[allow(unsafe_code)]
-unsafe fn read_table<'a>(dict: *mut ffi::PyObject) -> Option<&'a [StrKeyEntry]> {
+unsafe fn read_table<'a>(dict: *mut ffi::PyObject) -> Option<Entries<'a>> {
     let dict = dict.cast::<ffi::PyDictObject>();
     if !(*dict).ma_values.is_null() {
         return None;
     }
     let keys = (*dict).ma_keys.cast::<KeysHeader>();
-    if (*keys).dk_kind != STR_KEYS {
+    let kind = (*keys).dk_kind;
+    if kind != STR_KEYS && kind != ANY_KEYS {
         return None;
     }
     let count = usize::try_from((*keys).dk_nentries).ok()?;
     if count == 0 {
         // Every empty dict shares one table whose hash index is a single byte: its entries
         // would start unaligned, which a slice may not, even an empty one.
-        return Some(&[]);
+        return Some(Entries::StrKeys(&[]));
     }
     let index = keys.cast::<u8>().add(std::mem::size_of::<KeysHeader>());
-    let entries = index.add(1usize << (*keys).dk_log2_index_bytes);
-    Some(std::slice::from_raw_parts(entries.cast(), count))
+    let table = index.add(1usize << (*keys).dk_log2_index_bytes);
+    Some(if kind == STR_KEYS {
+        Entries::StrKeys(std::slice::from_raw_parts(table.cast(), count))
+    } else {
+        Entries::AnyKeys(std::slice::from_raw_parts(table.cast(), count))
+    })
 }
 
 /// Turns the direct reading on when this interpreter's dicts are laid out as mirrored here:
@@ -127,9 +153,20 @@ fn layout_is_mirrored(py: Python<'_>) -> PyResult<bool> {
         all_deleted.del_item(format!("key{i}"))?;
     }
     shapes.push((all_deleted, true));
+    // Tables of any keys: with an int key among str ones, with it deleted again (str keys
+    // only, the table's kind stays), grown past a resize, with deleted items.
     let mixed = with_str_keys(1)?;
     mixed.set_item(PyInt::new(py, 2), 2)?;
-    shapes.push((mixed, false));
+    shapes.push((mixed.copy()?, true));
+    mixed.del_item(PyInt::new(py, 2))?;
+    shapes.push((mixed.copy()?, true));
+    for i in 1..300 {
+        mixed.set_item(PyString::new(py, &format!("key{i}")), i)?;
+    }
+    for i in (0..300).step_by(7) {
+        mixed.del_item(format!("key{i}"))?;
+    }
+    shapes.push((mixed, true));
     // An instance's attributes: a split table (values outside the keys object).
     let namespace = PyDict::new(py);
     py.run(
@@ -145,12 +182,17 @@ fn layout_is_mirrored(py: Python<'_>) -> PyResult<bool> {
         // SAFETY: the GIL is held, `dict` is an exact dict kept alive by `shapes`; the version
         // is one whose layout is mirrored. No Python code runs while the slice is read.
         #[allow(unsafe_code)]
-        let read = unsafe { read_table(dict.as_ptr()) }.map(|entries| {
-            entries
+        let read = unsafe { read_table(dict.as_ptr()) }.map(|entries| match entries {
+            Entries::StrKeys(entries) => entries
                 .iter()
                 .filter(|entry| !entry.value.is_null())
                 .map(|entry| (entry.key, entry.value))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>(),
+            Entries::AnyKeys(entries) => entries
+                .iter()
+                .filter(|entry| !entry.value.is_null())
+                .map(|entry| (entry.key, entry.value))
+                .collect::<Vec<_>>(),
         });
         match read {
             Some(items) => *readable && items == items_of(dict),

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use super::dict_entries::str_key_entries;
+use super::dict_entries::{entries, Entries};
 
 /// The deepest nesting handed to `orjson.dumps`; deeper data goes to `json.dumps`. orjson
 /// itself writes up to 254 levels, but corrupts the heap on some data nested deeper than this
@@ -101,23 +101,28 @@ unsafe fn walk_container(
         if !enter(depth, deepest) {
             return false;
         }
-        // Read directly where proven (deleted items have a NULL value); else PyDict_Next. No
-        // key check there: a table of str keys holds exact str only (CPython turns it into a
-        // table of any keys at the first other key).
-        if let Some(entries) = str_key_entries(obj) {
-            return entries
+        // orjson refuses keys other than str; json.dumps turns int, float, bool and None keys
+        // into strings. Read directly where proven (deleted items have a NULL value); else
+        // PyDict_Next. A table of str keys holds exact str only (CPython turns it into a table
+        // of any keys at the first other key): no key check there.
+        let str_key = |key: *mut ffi::PyObject| ffi::Py_TYPE(key) == &raw mut ffi::PyUnicode_Type;
+        return match entries(obj) {
+            Some(Entries::StrKeys(entries)) => entries
                 .iter()
-                .all(|entry| entry.value.is_null() || walk(entry.value, depth, deepest));
-        }
-        let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
-        while ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) != 0 {
-            // orjson refuses other keys; json.dumps turns int, float, bool and None keys into
-            // strings.
-            if ffi::Py_TYPE(key) != &raw mut ffi::PyUnicode_Type || !walk(value, depth, deepest) {
-                return false;
+                .all(|entry| entry.value.is_null() || walk(entry.value, depth, deepest)),
+            Some(Entries::AnyKeys(entries)) => entries.iter().all(|entry| {
+                entry.value.is_null() || (str_key(entry.key) && walk(entry.value, depth, deepest))
+            }),
+            None => {
+                let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+                while ffi::PyDict_Next(obj, &mut pos, &mut key, &mut value) != 0 {
+                    if !str_key(key) || !walk(value, depth, deepest) {
+                        return false;
+                    }
+                }
+                true
             }
-        }
-        return true;
+        };
     }
     if ty == &raw mut ffi::PyList_Type {
         return enter(depth, deepest)
