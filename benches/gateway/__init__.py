@@ -16,6 +16,12 @@ worker), one server process per app, each serving the four workloads by path (ga
     fastapi           FastAPI routes, stock
     fastapi-install   the same FastAPI app with ferrosocket.install()
 
+and, only when named in --apps (a diagnosis, not a row of the tables):
+
+    ferrosocket-orjson  ferrosocket's WebSocket with orjson by hand, as starlette-orjson: its
+                        difference from ferrosocket is receive_json/send_json's, from
+                        starlette-orjson the class's
+
 The workloads (gateway/workloads.py has the payloads):
 
     json1k, json16k   JSON echo round trips of the 1 KB chat message and the 16 KB page of history
@@ -91,7 +97,12 @@ from __future__ import annotations
 
 SERVERS = ("uvicorn", "granian")
 APPS = ("raw", "starlette", "starlette-orjson", "ferrosocket", "fastapi", "fastapi-install")
-FERROSOCKET_APPS = ("ferrosocket", "fastapi-install")  # imported from the snapshot: checked
+EXTRA_APPS = ("ferrosocket-orjson",)  # run only when named in --apps
+FERROSOCKET_APPS = (
+    "ferrosocket",
+    "fastapi-install",
+    "ferrosocket-orjson",
+)  # imported from the snapshot: checked
 WORKLOADS = ("json1k", "json16k", "handshake", "fanout")
 BROADCAST = "ferrosocket:broadcast"  # the fan-out's extra contender: ferrosocket's app, broadcast()
 
@@ -100,6 +111,7 @@ LABELS = {
     "starlette": "Starlette",
     "starlette-orjson": "Starlette + orjson by hand",
     "ferrosocket": "ferrosocket",
+    "ferrosocket-orjson": "ferrosocket + orjson by hand",
     "fastapi": "FastAPI",
     "fastapi-install": "FastAPI + install()",
     BROADCAST: "ferrosocket.broadcast()",
@@ -109,6 +121,7 @@ FANOUT_LABELS = {
     "starlette": "Starlette send_json loop",
     "starlette-orjson": "Starlette, orjson once + send_text loop",
     "ferrosocket": "ferrosocket send_json loop",
+    "ferrosocket-orjson": "ferrosocket, orjson once + send_text loop",
     "fastapi": "FastAPI send_json loop",
     "fastapi-install": "FastAPI + install() send_json loop",
     BROADCAST: "ferrosocket.broadcast()",

@@ -17,7 +17,7 @@ from typing import Any
 from loadtest.system import raise_nofile
 from report import machine_info, snapshot_ferrosocket
 
-from gateway import APPS, SERVERS, WORKLOADS, contenders
+from gateway import APPS, EXTRA_APPS, SERVERS, WORKLOADS, contenders
 from gateway import __doc__ as METHOD  # the method, for --help
 from gateway.chart import write_chart
 from gateway.series import Sizes, run_series
@@ -43,7 +43,9 @@ def parse_args() -> argparse.Namespace:
         "--quick", action="store_true", help="smoke run: small bursts, 2 rounds, under a minute"
     )
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: uvicorn,granian")
-    parser.add_argument("--apps", default=",".join(APPS), help=f"comma-separated, of {','.join(APPS)}")
+    parser.add_argument(
+        "--apps", default=",".join(APPS), help=f"comma-separated, of {','.join((*APPS, *EXTRA_APPS))}"
+    )
     parser.add_argument(
         "--workloads", default=",".join(WORKLOADS), help=f"comma-separated, of {','.join(WORKLOADS)}"
     )
@@ -124,7 +126,7 @@ def parse_args() -> argparse.Namespace:
     args.settle = args.settle if args.settle is not None else (0.02 if args.quick else 0.1)
     args.phase_timeout = args.phase_timeout or (20.0 if args.quick else 120.0)
     args.out = args.out or BENCHES / "results" / ("gateway-quick" if args.quick else "gateway")
-    for name, known in (("servers", SERVERS), ("apps", APPS), ("workloads", WORKLOADS)):
+    for name, known in (("servers", SERVERS), ("apps", (*APPS, *EXTRA_APPS)), ("workloads", WORKLOADS)):
         chosen = [x for x in getattr(args, name).split(",") if x]
         unknown = [x for x in chosen if x not in known]
         if unknown:

@@ -18,6 +18,7 @@ The apps:
                       send_text(orjson.dumps(x).decode()); the fan-out encodes once, send_text loop
     ferrosocket       ferrosocket's WebSocket, the same code as starlette; the fan-out also with
                       ferrosocket.broadcast() (publish mode "broadcast")
+    ferrosocket-orjson  ferrosocket's WebSocket, the same code as starlette-orjson
     fastapi           FastAPI routes (@app.websocket), the same endpoints; the handshake's values
                       through FastAPI's parameters (Query, Cookie, Header), as FastAPI apps do
     fastapi-install   the same FastAPI app with ferrosocket.install() called first
@@ -257,8 +258,8 @@ def choose(name: str) -> tuple[Any, str]:
     if name == "fastapi-install":
         ferrosocket.install()  # its WebSocketDisconnect derives from Starlette's too
         return fastapi_app(Endpoints((StarletteDisconnect,), by_hand=False)), str(ferrosocket.__file__)
-    if name == "ferrosocket":
-        endpoints = Endpoints((ferrosocket.WebSocketDisconnect,), by_hand=False)
+    if name in ("ferrosocket", "ferrosocket-orjson"):
+        endpoints = Endpoints((ferrosocket.WebSocketDisconnect,), by_hand=name == "ferrosocket-orjson")
 
         async def broadcast(seq: int) -> int:
             return (await ferrosocket.broadcast(SUBSCRIBERS, fanout_message(seq), "json")).delivered

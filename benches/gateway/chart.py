@@ -15,6 +15,7 @@ COLORS = {
     "raw": "#9a9a9a",
     "starlette": "#4a7ab5",
     "starlette-orjson": "#8fb3de",
+    "ferrosocket-orjson": "#e8a33d",
     "ferrosocket": "#d2691e",
     "fastapi": "#2e8b57",
     "fastapi-install": "#9acd32",

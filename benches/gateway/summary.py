@@ -13,7 +13,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from gateway import APPS, BROADCAST, LABELS, SERVERS, UNITS, WORKLOAD_LABELS, WORKLOADS, contenders, label
+from gateway import (
+    APPS,
+    BROADCAST,
+    EXTRA_APPS,
+    LABELS,
+    SERVERS,
+    UNITS,
+    WORKLOAD_LABELS,
+    WORKLOADS,
+    contenders,
+    label,
+)
 from gateway.stats import Estimate, median_ci
 
 
@@ -164,7 +175,7 @@ def markdown(head: list[str], right: int, rows: list[list[str]]) -> list[str]:
 
 def overview(groups: list[dict[str, Any]]) -> list[str]:
     """Server CPU per unit, medians over rounds: a row per server and workload, a column per app."""
-    shown = [c for c in (*APPS, BROADCAST) if any(c in g["contenders"] for g in groups)]
+    shown = [c for c in (*APPS, *EXTRA_APPS, BROADCAST) if any(c in g["contenders"] for g in groups)]
     rows = []
     for g in groups:
         cells = [g["server"], f"{WORKLOAD_LABELS[g['workload']]} (µs per {UNITS[g['workload']]})"]
