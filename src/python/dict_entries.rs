@@ -11,7 +11,7 @@
 //! `{hash, key, value}` in a table of any keys (`dk_kind` 0, `DICT_KEYS_GENERAL`); a deleted
 //! item's key and value are NULL. A table of any keys may hold only `str` keys: a dict that held
 //! another key once, or one made for a known size, as `orjson.loads` makes its objects of nine
-//! keys or more on 3.11 (the records of a page of history, the echo's data). The header and
+//! keys or more (3.11-3.13; the records of a page of history, the echo's data). The header and
 //! `ma_values` are read through PyO3's `PyDictObject`, which follows the build. The table is
 //! read only once [`prove`] has found, at `_core`'s import, a supported version and dicts of
 //! several shapes giving exactly `PyDict_Next`'s items this way; otherwise, and for split tables
@@ -44,6 +44,25 @@ pub enum Entries<'a> {
     StrKeys(&'a [StrKeyEntry]),
     /// Keys of any type (often all `str` still).
     AnyKeys(&'a [AnyKeyEntry]),
+}
+
+impl Entries<'_> {
+    /// The items not deleted, in order, as `(key, value)` borrowed pointers (for [`prove`]; the
+    /// walk of `send_json`'s data reads the entries in its own loops).
+    fn live_items(&self) -> Vec<(*mut ffi::PyObject, *mut ffi::PyObject)> {
+        match self {
+            Entries::StrKeys(entries) => entries
+                .iter()
+                .filter(|entry| !entry.value.is_null())
+                .map(|entry| (entry.key, entry.value))
+                .collect(),
+            Entries::AnyKeys(entries) => entries
+                .iter()
+                .filter(|entry| !entry.value.is_null())
+                .map(|entry| (entry.key, entry.value))
+                .collect(),
+        }
+    }
 }
 
 /// The keys object's header up to its hash index (`PyDictKeysObject`; a free-threaded build's
@@ -182,18 +201,7 @@ fn layout_is_mirrored(py: Python<'_>) -> PyResult<bool> {
         // SAFETY: the GIL is held, `dict` is an exact dict kept alive by `shapes`; the version
         // is one whose layout is mirrored. No Python code runs while the slice is read.
         #[allow(unsafe_code)]
-        let read = unsafe { read_table(dict.as_ptr()) }.map(|entries| match entries {
-            Entries::StrKeys(entries) => entries
-                .iter()
-                .filter(|entry| !entry.value.is_null())
-                .map(|entry| (entry.key, entry.value))
-                .collect::<Vec<_>>(),
-            Entries::AnyKeys(entries) => entries
-                .iter()
-                .filter(|entry| !entry.value.is_null())
-                .map(|entry| (entry.key, entry.value))
-                .collect::<Vec<_>>(),
-        });
+        let read = unsafe { read_table(dict.as_ptr()) }.map(|entries| entries.live_items());
         match read {
             Some(items) => *readable && items == items_of(dict),
             None => !*readable,
