@@ -12,10 +12,10 @@
 //! item's key and value are NULL. A table of any keys may hold only `str` keys: a dict that held
 //! another key once, or one made for a known size, as `orjson.loads` makes its objects of nine
 //! keys or more (3.11-3.13; the records of a page of history, the echo's data). The header and
-//! `ma_values` are read through PyO3's `PyDictObject`, which follows the build. The table is
-//! read only once [`prove`] has found, at `_core`'s import, a supported version and dicts of
-//! several shapes giving exactly `PyDict_Next`'s items this way; otherwise, and for split tables
-//! (instances' `__dict__`), [`entries`] gives None and callers use `PyDict_Next`.
+//! `ma_values` are read through PyO3's `PyDictObject`, which follows the build. A kind of table
+//! is read only once [`prove`] has found, at `_core`'s import, a supported version and dicts of
+//! several shapes of that kind giving exactly `PyDict_Next`'s items this way; otherwise, and for
+//! split tables (instances' `__dict__`), [`entries`] gives None and callers use `PyDict_Next`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -87,8 +87,10 @@ const STR_KEYS: u8 = 1;
 /// The versions whose layout this module mirrors.
 const SUPPORTED: std::ops::RangeInclusive<(u8, u8)> = (3, 11)..=(3, 14);
 
-/// Set by [`prove`]; read on every dict of `send_json`'s data.
-static PROVEN: AtomicBool = AtomicBool::new(false);
+/// Set by [`prove`], one per kind of table (a layout change in one leaves the other read);
+/// read on every dict of `send_json`'s data.
+static STR_KEYS_PROVEN: AtomicBool = AtomicBool::new(false);
+static ANY_KEYS_PROVEN: AtomicBool = AtomicBool::new(false);
 
 /// The entries of `dict`'s table when it is a combined one and reading it directly is proven;
 /// None otherwise.
@@ -99,10 +101,20 @@ static PROVEN: AtomicBool = AtomicBool::new(false);
 #[allow(unsafe_code)]
 #[inline]
 pub unsafe fn entries<'a>(dict: *mut ffi::PyObject) -> Option<Entries<'a>> {
-    if !PROVEN.load(Ordering::Relaxed) {
+    let (str_keys, any_keys) = (
+        STR_KEYS_PROVEN.load(Ordering::Relaxed),
+        ANY_KEYS_PROVEN.load(Ordering::Relaxed),
+    );
+    // Neither proven: the header itself may be laid out otherwise, so it is not read at all.
+    if !str_keys && !any_keys {
         return None;
     }
-    read_table(dict)
+    let table = read_table(dict)?;
+    let proven = match table {
+        Entries::StrKeys(_) => str_keys,
+        Entries::AnyKeys(_) => any_keys,
+    };
+    proven.then_some(table)
 }
 
 /// [`entries`] without the proof.
@@ -135,21 +147,25 @@ unsafe fn read_table<'a>(dict: *mut ffi::PyObject) -> Option<Entries<'a>> {
     })
 }
 
-/// Turns the direct reading on when this interpreter's dicts are laid out as mirrored here:
-/// a supported version with the GIL (a free-threaded build's dicts can change under a reader
-/// without it), and dicts of several shapes (empty, small, large enough for two-byte hash
-/// indices, with deleted items, with every item deleted, with a key of another type, an
-/// instance's split table) read directly giving exactly `PyDict_Next`'s items, or None where
-/// they must. Called once, at `_core`'s import; any failure leaves the reading off.
+/// Turns the direct reading on, per kind of table, when this interpreter's dicts are laid out
+/// as mirrored here: a supported version with the GIL (a free-threaded build's dicts can change
+/// under a reader without it), and dicts of several shapes (empty, small, large enough for
+/// two-byte hash indices, with deleted items, with every item deleted, with a key of another
+/// type, an instance's split table) read directly giving exactly `PyDict_Next`'s items, or None
+/// where they must. A kind is turned on when every shape read as that kind gave the right items
+/// (and at least one did); both stay off if any shape is read where it must not be, or not where
+/// it must. Called once, at `_core`'s import; any failure leaves the reading off.
 pub fn prove(py: Python<'_>) {
-    let proven = matches!(layout_is_mirrored(py), Ok(true));
-    PROVEN.store(proven, Ordering::Relaxed);
+    let (str_keys, any_keys) = layout_is_mirrored(py).unwrap_or((false, false));
+    STR_KEYS_PROVEN.store(str_keys, Ordering::Relaxed);
+    ANY_KEYS_PROVEN.store(any_keys, Ordering::Relaxed);
 }
 
-fn layout_is_mirrored(py: Python<'_>) -> PyResult<bool> {
+/// (tables of `str` keys proven, tables of any keys proven).
+fn layout_is_mirrored(py: Python<'_>) -> PyResult<(bool, bool)> {
     let version = py.version_info();
     if !SUPPORTED.contains(&(version.major, version.minor)) || gil_disabled(py)? {
-        return Ok(false);
+        return Ok((false, false));
     }
     let with_str_keys = |size: usize| -> PyResult<Bound<'_, PyDict>> {
         let dict = PyDict::new(py);
@@ -197,16 +213,23 @@ fn layout_is_mirrored(py: Python<'_>) -> PyResult<bool> {
         shapes.push((split.cast_into::<PyDict>()?, false));
     }
 
-    Ok(shapes.iter().all(|(dict, readable)| {
+    // (a shape of the kind was read, every one read gave PyDict_Next's items), per kind.
+    let (mut str_keys, mut any_keys) = ((false, true), (false, true));
+    for (dict, readable) in &shapes {
         // SAFETY: the GIL is held, `dict` is an exact dict kept alive by `shapes`; the version
         // is one whose layout is mirrored. No Python code runs while the slice is read.
         #[allow(unsafe_code)]
-        let read = unsafe { read_table(dict.as_ptr()) }.map(|entries| entries.live_items());
-        match read {
-            Some(items) => *readable && items == items_of(dict),
-            None => !*readable,
-        }
-    }))
+        let read = unsafe { read_table(dict.as_ptr()) };
+        let kind = match (&read, readable) {
+            (None, false) => continue,
+            (Some(Entries::StrKeys(_)), true) => &mut str_keys,
+            (Some(Entries::AnyKeys(_)), true) => &mut any_keys,
+            _ => return Ok((false, false)),
+        };
+        kind.0 = true;
+        kind.1 &= read.is_some_and(|entries| entries.live_items() == items_of(dict));
+    }
+    Ok((str_keys.0 && str_keys.1, any_keys.0 && any_keys.1))
 }
 
 /// Whether this is a free-threaded build (`sysconfig.get_config_var("Py_GIL_DISABLED")`).
@@ -216,11 +239,11 @@ fn gil_disabled(py: Python<'_>) -> PyResult<bool> {
         .is_truthy()
 }
 
-/// Whether [`prove`] turned the direct reading on (`_core._dict_tables_read_directly()`, for
-/// the tests).
+/// Whether [`prove`] turned the direct reading on for both kinds of table
+/// (`_core._dict_tables_read_directly()`, for the tests).
 #[pyfunction(name = "_dict_tables_read_directly")]
 pub fn read_directly() -> bool {
-    PROVEN.load(Ordering::Relaxed)
+    STR_KEYS_PROVEN.load(Ordering::Relaxed) && ANY_KEYS_PROVEN.load(Ordering::Relaxed)
 }
 
 /// `dict`'s items by `PyDict_Next`, as borrowed pointers.
