@@ -98,11 +98,8 @@ from __future__ import annotations
 SERVERS = ("uvicorn", "granian")
 APPS = ("raw", "starlette", "starlette-orjson", "ferrosocket", "fastapi", "fastapi-install")
 EXTRA_APPS = ("ferrosocket-orjson",)  # run only when named in --apps
-FERROSOCKET_APPS = (
-    "ferrosocket",
-    "fastapi-install",
-    "ferrosocket-orjson",
-)  # imported from the snapshot: checked
+# Imported from the snapshot: checked.
+FERROSOCKET_APPS = ("ferrosocket", "fastapi-install", "ferrosocket-orjson")
 WORKLOADS = ("json1k", "json16k", "handshake", "fanout")
 BROADCAST = "ferrosocket:broadcast"  # the fan-out's extra contender: ferrosocket's app, broadcast()
 
