@@ -102,10 +102,18 @@ mod query {
         QueryPairs::parse_latin1(black_box(QUERY))
     }
 
-    /// A query string with no escapes at all (the fast path: no decoding buffer).
+    /// A query string with no escapes at all (the fast path: split in place).
     #[divan::bench]
     fn parse_plain() -> QueryPairs {
         QueryPairs::parse_latin1(black_box(b"a=1&b=2&c=3&d=4&e=5&f=6"))
+    }
+
+    /// The gateway benchmark's handshake query (benches/gateway/workloads.py), no escapes.
+    #[divan::bench]
+    fn parse_plain_browser() -> QueryPairs {
+        QueryPairs::parse_latin1(black_box(
+            b"room=room-30&user=user-1000&client=web&v=2.4.0&nonce=1000-k3J9x2Qa",
+        ))
     }
 }
 

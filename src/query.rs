@@ -12,12 +12,23 @@ use std::ops::Range;
 
 /// The pairs `parse_qsl(..., keep_blank_values=True)` gives, decoded into one buffer: no
 /// allocation per name or value (a browser's query holds a dozen pairs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct QueryPairs {
+    /// The names and values: decoded one after another, or (a query with nothing to decode)
+    /// the query itself, separators included.
     text: String,
     /// Each pair's name and value: byte ranges into `text`.
     spans: Vec<(Range<usize>, Range<usize>)>,
 }
+
+/// Equal when the pairs are, however `text` holds them.
+impl PartialEq for QueryPairs {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for QueryPairs {}
 
 impl QueryPairs {
     /// `parse_qsl(qs.decode("latin-1"), keep_blank_values=True)`, without building the
@@ -33,6 +44,17 @@ impl QueryPairs {
 
     /// Shared splitter: `&` and `=` are ASCII, so splitting bytes matches splitting the str.
     fn parse(qs: &[u8], latin1: bool) -> Self {
+        // Counting without branches or an early exit: the compiler vectorises the loop.
+        let high_bit = if latin1 { 0x80 } else { 0 };
+        let escapes: usize = qs
+            .iter()
+            .map(|&b| usize::from((b == b'%') | (b == b'+') | (b & high_bit != 0)))
+            .sum();
+        if escapes == 0 {
+            if let Ok(plain) = std::str::from_utf8(qs) {
+                return Self::of_plain(plain);
+            }
+        }
         let mut pairs = QueryPairs {
             text: String::with_capacity(qs.len()),
             spans: Vec::new(),
@@ -51,6 +73,33 @@ impl QueryPairs {
                 .push((name_start..value_start, value_start..pairs.text.len()));
         }
         pairs
+    }
+
+    /// The pairs of a query with nothing to decode (the common one): spans of the query itself,
+    /// one allocation for the text and one for the spans.
+    fn of_plain(qs: &str) -> Self {
+        let bytes = qs.as_bytes();
+        let position = |from: usize, to: usize, byte: u8| {
+            bytes
+                .get(from..to)
+                .and_then(|field| field.iter().position(|&b| b == byte))
+                .map_or(to, |at| from + at)
+        };
+        let fields: usize = bytes.iter().map(|&b| usize::from(b == b'&')).sum::<usize>() + 1;
+        let mut spans = Vec::with_capacity(fields);
+        let mut start = 0;
+        while start <= bytes.len() {
+            let end = position(start, bytes.len(), b'&');
+            if end > start {
+                let name_end = position(start, end, b'=');
+                spans.push((start..name_end, (name_end + 1).min(end)..end));
+            }
+            start = end + 1;
+        }
+        QueryPairs {
+            text: qs.to_owned(),
+            spans,
+        }
     }
 
     /// Appends a pair.
@@ -112,11 +161,17 @@ pub fn parse_qsl_str(qs: &str) -> Vec<(String, String)> {
     QueryPairs::parse_str(qs).to_vec()
 }
 
+/// Whether byte `b` of a query is decoded into something else: `%`, `+`, and in latin-1 input
+/// (bytes read as the chars of their code points) a byte that is not ASCII.
+fn is_escape(b: u8, latin1: bool) -> bool {
+    b == b'%' || b == b'+' || (latin1 && b >= 0x80)
+}
+
 /// `unquote_plus` (encoding="utf-8", errors="replace") of one component, appended to `out` in a
 /// single pass (`scratch` holds the percent-decoded bytes). `latin1`: every byte is the char
 /// with that code point (input was `bytes.decode("latin-1")`); otherwise `src` is valid UTF-8.
 fn unquote_plus_into(src: &[u8], latin1: bool, out: &mut String, scratch: &mut Vec<u8>) {
-    let special = |b: u8| b == b'%' || b == b'+' || (latin1 && b >= 0x80);
+    let special = |b: u8| is_escape(b, latin1);
     if !src.iter().any(|&b| special(b)) {
         // ASCII for latin-1 input (no byte >= 0x80), otherwise a slice of a &str: borrowed.
         out.push_str(&String::from_utf8_lossy(src));
@@ -259,6 +314,37 @@ mod tests {
         assert_eq!(want.into_iter().collect::<QueryPairs>(), parsed);
         assert_eq!(parsed.urlencode(), urlencode(&parsed.to_vec()));
         assert!(QueryPairs::parse_str("&&").is_empty());
+    }
+
+    /// A query with nothing to decode is split in place; the pairs are those `parse_qsl` gives.
+    #[test]
+    fn queries_without_escapes_are_split_in_place() {
+        for qs in [
+            "",
+            "&",
+            "a",
+            "a=",
+            "=",
+            "=b",
+            "a=1&&b==2&",
+            "&a&b=c=d&",
+            "k=v&k=w&é=ü",
+        ] {
+            let want: Vec<(String, String)> = qs
+                .split('&')
+                .filter(|field| !field.is_empty())
+                .map(|field| {
+                    let (name, value) = field.split_once('=').unwrap_or((field, ""));
+                    (name.to_owned(), value.to_owned())
+                })
+                .collect();
+            assert_eq!(parse_qsl_str(qs), want, "{qs:?}");
+            if qs.is_ascii() {
+                assert_eq!(parse_qsl_latin1(qs.as_bytes()), want, "{qs:?}");
+            }
+        }
+        let plain = QueryPairs::parse_latin1(b"a=1&b=2");
+        assert_eq!(plain, [("a", "1"), ("b", "2")].into_iter().collect());
     }
 
     #[test]
