@@ -86,6 +86,10 @@ _SLOT_CACHES = ("_base_url", "_state")
 # these factories, so that the protocol around the awaited ASGI callable is written once
 # (receive_json and send_json, which take a mode, follow it by hand). No wrapper coroutine: one
 # frame per call, as a plain method.
+#
+# The server's callables are read from their slots into a local, then called: CPython 3.11
+# specialises reading a slot, but not `self._send(...)`, a method call on a slot, which goes
+# through the generic lookup each time (an instruction-cache cost on a new connection).
 
 
 def _receiver(
@@ -101,7 +105,8 @@ def _receiver(
     async def receive(self: WebSocket[Any]) -> _T:
         begin(self)
         try:
-            message = await self._receive()  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+            server_receive = self._receive  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+            message = await server_receive()
         except BaseException:
             self._abort_receive()
             raise
@@ -120,7 +125,8 @@ def _sender(
     async def send(self: WebSocket[Any], data: Any) -> None:
         message = message_of(self, data)
         try:
-            await self._send(message)  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+            server_send = self._send  # pyright: ignore[reportPrivateUsage] (the factory makes WebSocket methods)
+            await server_send(message)
         except OSError:
             raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
 
@@ -297,7 +303,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         if pending is None:
             return  # A close after the peer left: nothing can go out; the app side is done.
         try:
-            await self._send(pending.message)
+            server_send = self._send
+            await server_send(pending.message)
         except BaseException as exc:
             lost = self._send_failed(pending, exc)  # WebSocketDisconnect(1006) if the peer is gone
             if lost is not None:
@@ -331,7 +338,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         message, connect_first = self._prepare_accept(subprotocol, headers, True)
         if connect_first:
             try:
-                received = await self._receive()
+                server_receive = self._receive
+                received = await server_receive()
             except BaseException:
                 self._abort_receive()
                 raise
@@ -339,7 +347,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         else:
             pending = self._begin_accept(message)
         try:
-            await self._send(pending.message)
+            server_send = self._send
+            await server_send(pending.message)
         except BaseException as exc:
             lost = self._send_failed(pending, exc)
             if lost is not None:
@@ -373,7 +382,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
             raise RuntimeError(_BAD_MODE)
         self._begin_receive_data()  # then as `_receiver`'s methods, with the payload decoded
         try:
-            message = await self._receive()
+            server_receive = self._receive
+            message = await server_receive()
         except BaseException:
             self._abort_receive()
             raise
@@ -399,7 +409,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         # send resumes (objects that live across awaits age into the GC's older generations).
         del data
         try:
-            await self._send(message)
+            server_send = self._send
+            await server_send(message)
         except OSError:
             raise self._lost_in_send()  # noqa: B904 (chained like Starlette)
 
@@ -422,7 +433,8 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         if pending is None:
             return
         try:
-            await self._send(pending.message)
+            server_send = self._send
+            await server_send(pending.message)
         except BaseException as exc:
             lost = self._send_failed(pending, exc)
             if lost is not None:
