@@ -44,13 +44,7 @@ impl QueryPairs {
 
     /// Shared splitter: `&` and `=` are ASCII, so splitting bytes matches splitting the str.
     fn parse(qs: &[u8], latin1: bool) -> Self {
-        // Counting without branches or an early exit: the compiler vectorises the loop.
-        let high_bit = if latin1 { 0x80 } else { 0 };
-        let escapes: usize = qs
-            .iter()
-            .map(|&b| usize::from((b == b'%') | (b == b'+') | (b & high_bit != 0)))
-            .sum();
-        if escapes == 0 {
+        if !qs.iter().any(|&b| is_escape(b, latin1)) {
             if let Ok(plain) = std::str::from_utf8(qs) {
                 return Self::of_plain(plain);
             }
