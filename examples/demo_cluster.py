@@ -62,14 +62,23 @@ async def recv(ws: ClientConnection) -> dict[str, object]:
 
 async def conversation(port: int) -> bool:
     clients: list[tuple[str, ClientConnection, object]] = []
-    while len({worker for _, _, worker in clients}) < 2 or len(clients) < 4:
-        if len(clients) >= 32:
-            print("could not reach both workers with 32 connections")
+    held: dict[object, int] = {}  # clients kept per worker
+    # Until both workers hold a client (the second may still be starting when the first answers):
+    # a connection to a worker that already holds two is closed, and the next is made a moment later.
+    deadline = time.monotonic() + 30
+    while len(held) < 2 or len(clients) < 4:
+        if time.monotonic() > deadline:
+            print(f"could not reach both workers in 30 s (workers reached: {sorted(map(str, held))})")
             return False
         name = f"client{len(clients) + 1}"
         ws = await connect(f"ws://{HOST}:{port}/rooms/lobby?name={name}", open_timeout=STEP)
         worker = (await recv(ws))["worker"]
+        if len(held) < 2 and held.get(worker, 0) >= 2:
+            await ws.close()
+            await asyncio.sleep(0.1)
+            continue
         print(f"{name} connected to worker {worker}")
+        held[worker] = held.get(worker, 0) + 1
         clients.append((name, ws, worker))
     senders: dict[object, tuple[str, ClientConnection]] = {}
     for name, ws, worker in clients:
