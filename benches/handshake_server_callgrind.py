@@ -30,7 +30,6 @@ import base64
 import collections
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,8 @@ sys.path.insert(0, str(BENCHES))
 
 from gateway.workloads import HANDSHAKE_PATH, browser_upgrade, expected_reply, visitor  # noqa: E402
 from loadtest.clients import HOST, client_frame  # noqa: E402
-from loadtest.servers import server_argv  # noqa: E402
+from loadtest.servers import server_argv, stop  # noqa: E402  (it puts tests/e2e on the path)
+from server_processes import free_port, http_get  # noqa: E402
 
 APPS = ("raw", "starlette", "ferrosocket")
 EVENTS = {"Ir": "instructions", "I1mr": "L1i misses", "D1mr": "L1d read misses"}
@@ -103,22 +103,13 @@ async def connections(port: int, first: int, count: int, concurrency: int) -> No
 # --- the server under callgrind, and its counts
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(port: int, seconds: float) -> None:
+def wait_until_served(port: int, seconds: float) -> None:
+    """Until the server answers ``GET /info`` (started under valgrind, it takes seconds)."""
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    while http_get(port, "/info") is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server on port {port} did not answer in {seconds:.0f} s")
+        time.sleep(0.5)
 
 
 def count(server: str, app: str, args: argparse.Namespace, scratch: Path) -> dict[str, dict[str, float]]:
@@ -132,10 +123,15 @@ def count(server: str, app: str, args: argparse.Namespace, scratch: Path) -> dic
     ]
     env = dict(os.environ, FERRO_LOAD_APP=app, PYTHONPATH=str(BENCHES), PYTHONHASHSEED="0")
     process = subprocess.Popen(
-        command, cwd=BENCHES, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=BENCHES,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        wait_for(port, 300)
+        wait_until_served(port, 300)
         asyncio.run(connections(port, 0, args.warm_up, args.concurrency))
         # The server and its workers (granian serves from a worker process): each under callgrind.
         served_by = [process.pid, *children(process.pid)]
@@ -143,11 +139,7 @@ def count(server: str, app: str, args: argparse.Namespace, scratch: Path) -> dic
         asyncio.run(connections(port, args.warm_up, args.connections, args.concurrency))
         control(served_by, "--dump")
     finally:
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)  # its process group: the server and its workers
     # The dumps taken after zeroing (`.out.1`); the process that served the connections is the
     # one that ran the most instructions (granian serves from a worker process).
     dumps = [parse(path) for path in scratch.glob(f"{server}-{app}.*.out.1")]
