@@ -20,6 +20,10 @@ rest), and then the gateway target's ratio for each count. Instructions alone sa
 extra is a few per cent of Starlette's; the L1 misses, which are what a new connection pays for
 in a server whose own work evicts the app's code and data, say a quarter or more: the timed
 ratio falls between the two.
+
+``--apps raw,starlette,ferrosocket,check-free`` adds the floor of a class (gateway/apps.py's
+CheckFreeWebSocket: Starlette's names, nothing checked) and its ratio: what any class-based API
+costs a connection over the raw app, whatever it checks.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import base64
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +50,7 @@ from loadtest.servers import server_argv, stop  # noqa: E402  (it puts tests/e2e
 from server_processes import free_port, http_get  # noqa: E402
 
 APPS = ("raw", "starlette", "ferrosocket")
+FLOOR = "check-free"  # gateway/apps.py's class with nothing checked: on request (--apps)
 EVENTS = {"Ir": "instructions", "I1mr": "L1i misses", "D1mr": "L1d read misses"}
 SALT = "callgrind"
 MASK = b"\x5a\x17\xc3\x08"
@@ -216,11 +222,17 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--warm-up", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument("--apps", default=",".join(APPS), help="comma-separated, of: " + ",".join(APPS))
+    parser.add_argument(
+        "--apps", default=",".join(APPS), help="comma-separated, of: " + ",".join((*APPS, FLOOR))
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="keep callgrind's dumps in this folder (for callgrind_annotate)"
+    )
     args = parser.parse_args()
     apps = [app for app in args.apps.split(",") if app]
-    if not set(apps) <= set(APPS):
-        parser.error(f"--apps: not one of {', '.join(APPS)}: {', '.join(set(apps) - set(APPS))}")
+    known = {*APPS, FLOOR}
+    if not set(apps) <= known:
+        parser.error(f"--apps: not one of {', '.join(sorted(known))}: {', '.join(set(apps) - known)}")
     print(
         f"{args.server}, {HANDSHAKE_PATH}: per connection, {args.connections} connections "
         f"({args.concurrency} at a time) after {args.warm_up}, the app server's process:"
@@ -231,18 +243,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for app in apps:
             cost = count(args.server, app, args, Path(scratch))
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                for dump in Path(scratch).glob(f"{args.server}-{app}.*.out*"):
+                    shutil.copy(dump, args.keep / dump.name)
             whole[app] = {event: sum(row[event] for row in cost.values()) for event in EVENTS}
             for place in [*sorted(cost), "all"]:
                 row = whole[app] if place == "all" else cost[place]
                 print(f"| {app} | {place} | {' | '.join(f'{row[event]:,.0f}' for event in EVENTS)} |")
-    if set(whole) != set(APPS):
+    if not {"raw", "starlette"} <= set(whole):
         return 0
-    print()
-    print("(ferrosocket - raw) / (Starlette - raw), the gateway target's ratio, of each count:")
-    raw, starlette, ferrosocket = (whole[app] for app in APPS)
-    for event, shown in EVENTS.items():
-        ratio = (ferrosocket[event] - raw[event]) / (starlette[event] - raw[event])
-        print(f"  {shown}: {ratio:.2f}")
+    raw, starlette = whole["raw"], whole["starlette"]
+    for app in (a for a in ("ferrosocket", FLOOR) if a in whole):
+        print()
+        print(f"({app} - raw) / (Starlette - raw), the gateway target's ratio, of each count:")
+        for event, shown in EVENTS.items():
+            ratio = (whole[app][event] - raw[event]) / (starlette[event] - raw[event])
+            print(f"  {shown}: {ratio:.2f}")
     return 0
 
 

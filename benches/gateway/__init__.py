@@ -97,7 +97,7 @@ from __future__ import annotations
 
 SERVERS = ("uvicorn", "granian")
 APPS = ("raw", "starlette", "starlette-orjson", "ferrosocket", "fastapi", "fastapi-install")
-EXTRA_APPS = ("ferrosocket-orjson",)  # run only when named in --apps
+EXTRA_APPS = ("ferrosocket-orjson", "check-free")  # run only when named in --apps
 # Imported from the snapshot: checked.
 FERROSOCKET_APPS = ("ferrosocket", "fastapi-install", "ferrosocket-orjson")
 WORKLOADS = ("json1k", "json16k", "handshake", "fanout")
@@ -111,6 +111,7 @@ LABELS = {
     "ferrosocket-orjson": "ferrosocket + orjson by hand",
     "fastapi": "FastAPI",
     "fastapi-install": "FastAPI + install()",
+    "check-free": "check-free class (floor of a class)",
     BROADCAST: "ferrosocket.broadcast()",
 }
 FANOUT_LABELS = {
@@ -121,6 +122,7 @@ FANOUT_LABELS = {
     "ferrosocket-orjson": "ferrosocket, orjson once + send_text loop",
     "fastapi": "FastAPI send_json loop",
     "fastapi-install": "FastAPI + install() send_json loop",
+    "check-free": "check-free class send_json loop",
     BROADCAST: "ferrosocket.broadcast()",
 }
 WORKLOAD_LABELS = {

@@ -22,6 +22,8 @@ The apps:
     fastapi           FastAPI routes (@app.websocket), the same endpoints; the handshake's values
                       through FastAPI's parameters (Query, Cookie, Header), as FastAPI apps do
     fastapi-install   the same FastAPI app with ferrosocket.install() called first
+    check-free        the floor of a WebSocket class (only when named in --apps): the same
+                      endpoints over CheckFreeWebSocket, Starlette's names with nothing checked
 
 The raw, Starlette and ferrosocket apps dispatch on the path in one plain function (the same for
 all), so their differences are the WebSocket class's; FastAPI's routing is part of its rows.
@@ -33,7 +35,7 @@ HTTP probes and the lifespan: asgi_service.py.
 
 import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import orjson
 from asgi_service import Message, Receive, Send, serve
@@ -193,6 +195,76 @@ async def answer_once(
     await websocket.close()
 
 
+# --- the floor of a class: what any WebSocket class with Starlette's API costs over the raw app
+
+
+class CheckFreeURL(NamedTuple):
+    path: str
+
+
+class CheckFreeAddress(NamedTuple):
+    host: str
+    port: int
+
+
+class CheckFreeWebSocket:
+    """Starlette's attribute and method names over the scope and the ASGI callables, with nothing
+    checked (no state, no message type), cached or decoded beyond what the raw app does: the
+    scope read as the raw app reads it (latin-1, ``str.split``), each method one coroutine frame
+    around the awaited callable. A disconnect message raises KeyError in the receive methods (the
+    endpoints' disconnect exception for this class). What a connection costs here over the raw
+    app is what any class-based API costs: an object, its views of the scope, coroutine methods.
+    """
+
+    __slots__ = ("_receive", "_send", "scope")
+
+    def __init__(self, scope: Message, receive: Receive, send: Send) -> None:
+        self.scope, self._receive, self._send = scope, receive, send
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {name.decode("latin-1"): value.decode("latin-1") for name, value in self.scope["headers"]}
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        query = self.scope["query_string"].decode("latin-1")
+        return dict(pair.split("=", 1) for pair in query.split("&")) if query else {}
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        for name, value in self.scope["headers"]:
+            if name == b"cookie":
+                return dict(pair.split("=", 1) for pair in value.decode("latin-1").split("; "))
+        return {}
+
+    @property
+    def url(self) -> CheckFreeURL:
+        return CheckFreeURL(self.scope["path"])
+
+    @property
+    def client(self) -> CheckFreeAddress:
+        return CheckFreeAddress(*self.scope["client"])
+
+    async def accept(self) -> None:
+        await self._receive()  # websocket.connect
+        await self._send({"type": "websocket.accept"})
+
+    async def receive_text(self) -> Any:
+        return (await self._receive())["text"]
+
+    async def send_text(self, data: str) -> None:
+        await self._send({"type": "websocket.send", "text": data})
+
+    async def receive_json(self) -> Any:
+        return loads((await self._receive())["text"])
+
+    async def send_json(self, data: Any) -> None:
+        await self._send({"type": "websocket.send", "text": dumps(data).decode()})
+
+    async def close(self, code: int = 1000) -> None:
+        await self._send({"type": "websocket.close", "code": code})
+
+
 def class_app(
     websocket_class: Any, endpoints: Endpoints
 ) -> Callable[[Message, Receive, Send], Awaitable[None]]:
@@ -249,6 +321,8 @@ def choose(name: str) -> tuple[Any, str]:
 
         endpoints = Endpoints((StarletteDisconnect,), by_hand=name == "starlette-orjson")
         return class_app(StarletteWebSocket, endpoints), str(starlette.__file__)
+    if name == "check-free":
+        return class_app(CheckFreeWebSocket, Endpoints((KeyError,), by_hand=False)), __file__
     if name == "fastapi":
         import fastapi
 

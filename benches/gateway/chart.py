@@ -19,6 +19,7 @@ COLORS = {
     "ferrosocket": "#d2691e",
     "fastapi": "#2e8b57",
     "fastapi-install": "#9acd32",
+    "check-free": "#c8c8c8",
 }
 
 
