@@ -71,8 +71,9 @@ SHOWN = (
     Comparison((*JSON, "fanout"), "fastapi-install", "fastapi"),
     Comparison(("handshake",), "fastapi-install", "fastapi", floor="raw"),
     # The floor of a class (--apps ...,check-free): the handshake target's ratio for a class that
-    # checks nothing, measured in the same rounds as ferrosocket's.
+    # checks nothing, measured in the same rounds as ferrosocket's, and the two classes' costs.
     Comparison(("handshake",), "check-free", "starlette", floor="raw", show_rounds=True),
+    Comparison(("handshake",), "ferrosocket", "check-free"),
 )
 
 
