@@ -384,10 +384,17 @@ def test_ops_with_server_faults(
     run_and_compare(impls, anyio_backend, scope, script, faults, seq)
 
 
+class _ModeStr(str):
+    """A str subclass equal to (and hashing as) its value: a valid mode to Starlette."""
+
+
+# The modes: valid ones, a str subclass of one, an invalid str (RuntimeError) and an unhashable
+# one (Starlette's `mode not in {...}` raises TypeError).
+json_modes = st.sampled_from(["text", "binary", "default", _ModeStr("binary"), "Text", []])
 json_ops = st.lists(
     st.one_of(
-        st.tuples(st.just("send_json"), json_edge_values, st.sampled_from(["text", "binary", "default"])),
-        st.tuples(st.just("receive_json"), st.sampled_from(["text", "binary", "default"])),
+        st.tuples(st.just("send_json"), json_edge_values, json_modes),
+        st.tuples(st.just("receive_json"), json_modes),
         st.tuples(st.just("iter_json")),
     ),
     min_size=1,
