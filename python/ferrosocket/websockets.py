@@ -33,10 +33,6 @@ __all__ = [
 Message = MutableMapping[str, Any]  # Starlette's (starlette.types.Message)
 
 _BAD_MODE = 'The "mode" argument should be "text" or "binary".'
-# receive_json/send_json's mode, looked up as Starlette's `mode not in {"text", "binary"}` looks
-# it up (hash, then equality; unhashable: TypeError), and then whether it is "text": one
-# specialised dict subscript instead of a set lookup and a generic comparison.
-_IS_TEXT_MODE = {"text": True, "binary": False}
 
 
 class WebSocketState(enum.Enum):
@@ -382,11 +378,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         send_bytes = _sender(Connection._bytes_message, "send_bytes")
 
     async def receive_json(self, mode: str = "text") -> Any:
-        try:
-            text = _IS_TEXT_MODE[mode]
-        except KeyError:
-            text = None
-        if text is None:  # raised outside the `except`: no KeyError as its context
+        if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
         self._begin_receive_data()  # then as `_receiver`'s methods, with the payload decoded
         try:
@@ -395,7 +387,7 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         except BaseException:
             self._abort_receive()
             raise
-        return self._finish_receive_json(message, text)
+        return self._finish_receive_json(message, mode == "text")
 
     if TYPE_CHECKING:
 
@@ -409,13 +401,9 @@ class WebSocket(Connection, Mapping[str, Any], Generic[StateT]):
         iter_json = _iterator("receive_json", "iter_json")
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
-        try:
-            text = _IS_TEXT_MODE[mode]
-        except KeyError:
-            text = None
-        if text is None:
+        if mode not in {"text", "binary"}:
             raise RuntimeError(_BAD_MODE)
-        message = self._json_message(data, text)  # then as `_sender`'s methods
+        message = self._json_message(data, mode == "text")  # then as `_sender`'s methods
         # Only the encoded message is sent: the object is not held across the await, so a
         # temporary one (`send_json(await receive_json())`) is freed now, not after the server's
         # send resumes (objects that live across awaits age into the GC's older generations).
