@@ -44,7 +44,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: uvicorn,granian")
     parser.add_argument(
-        "--apps", default=",".join(APPS), help=f"comma-separated, of {','.join((*APPS, *EXTRA_APPS))}"
+        "--apps",
+        default=",".join(APPS),
+        help=f"comma-separated, of {','.join((*APPS, *EXTRA_APPS))}; or all (those run on request too)",
     )
     parser.add_argument(
         "--workloads", default=",".join(WORKLOADS), help=f"comma-separated, of {','.join(WORKLOADS)}"
@@ -126,6 +128,8 @@ def parse_args() -> argparse.Namespace:
     args.settle = args.settle if args.settle is not None else (0.02 if args.quick else 0.1)
     args.phase_timeout = args.phase_timeout or (20.0 if args.quick else 120.0)
     args.out = args.out or BENCHES / "results" / ("gateway-quick" if args.quick else "gateway")
+    if args.apps == "all":
+        args.apps = ",".join((*APPS, *EXTRA_APPS))
     for name, known in (("servers", SERVERS), ("apps", (*APPS, *EXTRA_APPS)), ("workloads", WORKLOADS)):
         chosen = [x for x in getattr(args, name).split(",") if x]
         unknown = [x for x in chosen if x not in known]
